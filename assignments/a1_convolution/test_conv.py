@@ -1,0 +1,101 @@
+"""Visible tests for assignment 1. Run: pytest assignments/a1_convolution
+
+Each test compares your function with PyTorch (in float64) on one small case; a failure says
+which case (shapes, stride, padding, ...) and how far off the output was.
+"""
+
+import numpy as np
+import pytest
+
+from assignments.a1_convolution import samples
+from assignments.common import oracles
+from assignments.common.gradcheck import numerical_gradient
+from assignments.common.testing import assert_close, call
+
+
+def check_conv2d(impl, sample, oracle=oracles.conv2d, backward=False):
+    """conv2d_forward (and with backward=True, conv2d_backward) against ``oracle(sample, dout)``."""
+    context = f"conv2d_forward({sample.describe()})"
+    out, cache = call(impl.conv2d_forward, *sample.args, names=sample.names, **sample.kwargs)
+    if not backward:
+        assert_close(out, oracle(sample).out, dtype=sample.dtype, what="out", context=context)
+        return
+    dout = sample.upstream(np.shape(out))
+    expected = oracle(sample, dout)
+    grads = call(impl.conv2d_backward, dout, cache, names=("dout", "cache"))
+    assert isinstance(grads, tuple) and len(grads) == 3, "conv2d_backward must return a tuple (dx, dw, db)"
+    dx, dw, db = grads
+    assert_close(dx, expected.dx, dtype=sample.dtype, what="dx", context=context)
+    assert_close(dw, expected.dw, dtype=sample.dtype, what="dw", context=context)
+    if expected.db is None:
+        assert db is None, f"db must be None when the forward had no bias\n  call: {context}"
+    else:
+        assert_close(db, expected.db, dtype=sample.dtype, what="db", context=context)
+
+
+def check_maxpool2d(impl, sample, oracle=oracles.maxpool2d, backward=False):
+    """maxpool2d_forward (and with backward=True, maxpool2d_backward) against ``oracle``."""
+    context = f"maxpool2d_forward({sample.describe()})"
+    out, cache = call(impl.maxpool2d_forward, *sample.args, names=sample.names, **sample.kwargs)
+    if not backward:
+        assert_close(out, oracle(sample).out, dtype=sample.dtype, what="out", context=context)
+        return
+    dout = sample.upstream(np.shape(out))
+    dx = call(impl.maxpool2d_backward, dout, cache, names=("dout", "cache"))
+    assert_close(dx, oracle(sample, dout).dx, dtype=sample.dtype, what="dx", context=context)
+
+
+@pytest.mark.task("conv2d_forward")
+@pytest.mark.parametrize("sample", samples.conv2d_samples(), ids=str)
+def test_conv2d_forward(impl, sample):
+    check_conv2d(impl, sample)
+
+
+@pytest.mark.task("conv2d_forward")
+@pytest.mark.parametrize("case", samples.invalid_conv2d_calls(), ids=lambda c: c[0])
+def test_conv2d_rejects_bad_arguments(impl, case):
+    description, args, kwargs, word = case
+    with pytest.raises(ValueError) as excinfo:
+        impl.conv2d_forward(*args, **kwargs)
+    assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"
+
+
+@pytest.mark.task("conv2d_backward")
+@pytest.mark.parametrize("sample", samples.conv2d_samples(), ids=str)
+def test_conv2d_backward(impl, sample):
+    check_conv2d(impl, sample, backward=True)
+
+
+@pytest.mark.task("conv2d_backward")
+def test_conv2d_backward_matches_numerical_gradient(impl):
+    """Your backward agrees with finite differences of your own forward (no PyTorch needed)."""
+    sample = samples.conv2d_sample("gradcheck", np.float64, x=(1, 2, 4, 4), w=(2, 2, 3, 3), padding=1, stride=2)
+    inputs = dict(zip(sample.names, sample.args))
+    out, cache = impl.conv2d_forward(*sample.args, **sample.kwargs)
+    dout = sample.upstream(out.shape)
+    grads = dict(zip(("dx", "dw", "db"), impl.conv2d_backward(dout, cache)))
+    for name, value in inputs.items():
+        def loss(v, name=name):
+            args = inputs | {name: v}
+            return np.sum(impl.conv2d_forward(args["x"], args["w"], args["b"], **sample.kwargs)[0] * dout)
+        assert_close(grads["d" + name], numerical_gradient(loss, value), dtype=np.float64,
+                     what=f"d{name} vs the numerical gradient", context=f"conv2d_forward({sample.describe()})")
+
+
+@pytest.mark.task("conv2d_dilation_groups")
+@pytest.mark.parametrize("sample", samples.conv2d_dilation_groups_samples(), ids=str)
+def test_conv2d_dilation_groups(impl, sample):
+    check_conv2d(impl, sample)
+    check_conv2d(impl, sample, backward=True)
+
+
+@pytest.mark.task("maxpool2d_forward")
+@pytest.mark.parametrize("sample", samples.maxpool2d_samples(), ids=str)
+def test_maxpool2d_forward(impl, sample):
+    check_maxpool2d(impl, sample)
+
+
+@pytest.mark.task("maxpool2d_backward")
+@pytest.mark.parametrize("sample", samples.maxpool2d_samples(), ids=str)
+def test_maxpool2d_backward(impl, sample):
+    check_maxpool2d(impl, sample, backward=True)

@@ -1,0 +1,1 @@
+"""Learner-facing support: the numba fast path, gradient checks, test helpers and data."""

@@ -1,0 +1,73 @@
+"""The kit's assignments and their graded tasks: the one place that names them.
+
+Tests say which task they belong to with ``@pytest.mark.task("<task>")``; the grader, the
+checklist and the stub generator all read this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    points: float
+    read: str  # where to read next: a handout section
+
+    def qualified(self, assignment: str) -> str:
+        return f"{assignment}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str  # directory under assignments/, e.g. "a1_convolution"
+    file: str  # the learner file, e.g. "conv.py"
+    tasks: tuple[Task, ...]
+    # Top-level modules the learner file may not import (it runs in the grading worker with an
+    # import guard). "assignments" covers the fast path in assignments/common.
+    forbidden_imports: tuple[str, ...] = ("torch", "solutions", "assignments", "autograder")
+    handout: str = ""
+
+    @property
+    def module(self) -> str:  # "conv"
+        return self.file.removesuffix(".py")
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    def task(self, name: str) -> Task:
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(f"{self.name} has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
+
+
+def _handout(name: str, section: str) -> str:
+    return f"handouts/{name}.md#{section}"
+
+
+A1 = Assignment(
+    name="a1_convolution",
+    file="conv.py",
+    handout="handouts/a1_convolution.md",
+    tasks=(
+        Task("conv2d_forward", 25, _handout("a1_convolution", "2-the-forward-pass")),
+        Task("conv2d_backward", 25, _handout("a1_convolution", "4-the-backward-pass")),
+        Task("conv2d_dilation_groups", 20, _handout("a1_convolution", "5-dilation-and-groups")),
+        Task("maxpool2d_forward", 15, _handout("a1_convolution", "6-max-pooling")),
+        Task("maxpool2d_backward", 15, _handout("a1_convolution", "6-max-pooling")),
+    ),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1,)}
+
+
+def get(name: str) -> Assignment:
+    try:
+        return ASSIGNMENTS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown assignment {name!r}; the kit has: {', '.join(ASSIGNMENTS)}"
+        ) from None

@@ -1,0 +1,150 @@
+"""The kit's pytest plugin: the ``impl`` fixture, the ``--impl`` option, short reports.
+
+Tests never import learner code. They ask for the ``impl`` fixture, which is the learner
+module of the test's assignment as seen by the chosen driver:
+
+    pytest assignments/                    your files in assignments/ (the default)
+    pytest assignments/ --impl solutions   the readable reference (instructors' copy only)
+    pytest assignments/ --impl fast        the numba fast path in assignments/common/fast
+    pytest assignments/ --impl DIR         a submission directory laid out like assignments/
+
+The grader installs its own driver (learner code in a sandboxed worker process) through
+``config.stash[PROVIDER]``. A test says which graded task it belongs to with
+``@pytest.mark.task("name")``; the assignment is the name of the test file's directory.
+
+A function that still raises NotImplementedError gets one short line in the summary instead
+of a traceback per test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from assignments.common import catalog
+
+KIT = Path(__file__).resolve().parents[2]
+
+
+class ImplUnavailable(Exception):
+    """The learner module cannot be had (missing file, syntax error, ...): the test fails."""
+
+
+class ModuleProvider:
+    """Import the learner module in this process: from a package, or from a directory."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self._modules: dict[str, object] = {}
+
+    def get(self, assignment: catalog.Assignment, task: str | None):
+        if assignment.name not in self._modules:
+            self._modules[assignment.name] = self._load(assignment)
+        return self._modules[assignment.name]
+
+    def _load(self, a: catalog.Assignment):
+        packages = {
+            "learner": f"assignments.{a.name}.{a.module}",
+            "solutions": f"solutions.{a.name}.{a.module}",
+            "fast": f"assignments.common.fast.{a.module}",
+        }
+        if self.spec in packages:
+            try:
+                return importlib.import_module(packages[self.spec])
+            except ModuleNotFoundError as exc:
+                raise ImplUnavailable(f"--impl {self.spec}: cannot import {packages[self.spec]} ({exc})") from None
+        path = Path(self.spec) / a.name / a.file
+        if not path.is_file():
+            raise ImplUnavailable(f"{a.name}/{a.file} not found in {self.spec}")
+        spec = importlib.util.spec_from_file_location(f"submission.{a.name}.{a.module}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def close(self):
+        pass
+
+
+PROVIDER = pytest.StashKey[object]()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--impl", default="learner",
+        help="whose code the assignment tests run: learner (assignments/, default), solutions, "
+             "fast (the numba fast path), or a submission directory",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "task(name): the graded task a test belongs to")
+    config.addinivalue_line("markers", "cuda: compares with torch.cuda; skipped without a GPU")
+    if PROVIDER not in config.stash:
+        config.stash[PROVIDER] = ModuleProvider(config.getoption("--impl"))
+
+
+def pytest_unconfigure(config):
+    provider = config.stash.get(PROVIDER, None)
+    if provider is not None:
+        provider.close()
+
+
+def assignment_of(path: Path) -> catalog.Assignment:
+    return catalog.get(Path(path).parent.name)
+
+
+def task_of(item) -> str:
+    marker = item.get_closest_marker("task")
+    if marker is None:
+        raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.task(...): every assignment test is graded")
+    return marker.args[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "impl" in getattr(item, "fixturenames", ()):
+            assignment_of(item.path).task(task_of(item))  # fails loudly on a task not in the catalog
+
+
+@pytest.fixture
+def impl(request):
+    """The learner module of this test's assignment, as the chosen driver provides it."""
+    assignment = assignment_of(request.path)
+    try:
+        return request.config.stash[PROVIDER].get(assignment, task_of(request.node))
+    except ImplUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+# ------------------------------------------------------------ one line per unimplemented function
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
+        message = str(call.excinfo.value).splitlines()[0] if str(call.excinfo.value) else "not implemented yet"
+        report.not_implemented = message
+        report.longrepr = message
+    return report
+
+
+def pytest_report_teststatus(report, config):
+    if getattr(report, "not_implemented", None) and report.when == "call":
+        return "not implemented", "N", "NOT IMPLEMENTED"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter):
+    reports = terminalreporter.stats.get("not implemented", [])
+    if not reports:
+        return
+    waiting: dict[str, int] = {}
+    for r in reports:
+        waiting[r.not_implemented] = waiting.get(r.not_implemented, 0) + 1
+    terminalreporter.section("still to write", sep="-", yellow=True)
+    for message, count in waiting.items():
+        terminalreporter.line(f"{message} ({count} test{'s' * (count != 1)} waiting for it)")

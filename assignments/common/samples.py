@@ -1,0 +1,77 @@
+"""Sample inputs for the operator tests, kept apart from the test logic (as PyTorch's OpInfo).
+
+A ``Sample`` is one call: positional arrays with their names, keyword arguments, and a name.
+Each assignment has per-operator generators (``assignments/<a>/samples.py`` for the visible
+tests, ``autograder/hidden/<a>/samples.py`` for the hidden ones) built from ``array`` below,
+so every case is reproducible from its name alone.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LAYOUTS = ("contiguous", "strided", "transposed")
+
+
+def rng_for(name: str) -> np.random.Generator:
+    """A generator seeded by a case's name: the same case always gets the same numbers."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def array(rng: np.random.Generator, shape, dtype=np.float64, layout: str = "contiguous", *, low=None, high=None):
+    """Random values of the given shape and dtype, standard normal (or uniform in [low, high)).
+
+    layout "strided" returns a non-contiguous view (every other element of a larger buffer);
+    "transposed" returns a Fortran-ordered view; both hold the same kind of values.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    values = rng.standard_normal(shape) if low is None else rng.uniform(low, high, size=shape)
+    values = values.astype(dtype)
+    if layout == "strided":
+        buf = np.zeros(tuple(shape) + (2,), dtype=dtype)
+        buf[..., 0] = values
+        return buf[..., 0]
+    if layout == "transposed":
+        return np.asfortranarray(values)
+    return values
+
+
+@dataclass
+class Sample:
+    """One call of an operator: ``fn(*args, **kwargs)``."""
+
+    name: str
+    names: tuple[str, ...]  # the names of the positional arguments, for messages
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.args[0].dtype
+
+    def upstream(self, shape) -> np.ndarray:
+        """A reproducible upstream gradient ``dout`` of the given shape, in the sample's dtype."""
+        return rng_for(self.name + "/dout").standard_normal(shape).astype(self.dtype)
+
+    def describe(self) -> str:
+        parts = []
+        for n, a in zip(self.names, self.args):
+            if isinstance(a, np.ndarray):
+                layout = "" if a.flags.c_contiguous else " (non-contiguous view)"
+                parts.append(f"{n} {a.shape} {a.dtype}{layout}")
+            else:
+                parts.append(f"{n}={a!r}")
+        parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return ", ".join(parts)
+
+    def __str__(self):  # the pytest id
+        return f"{self.name}-{self.dtype}"
+
+
+def with_dtypes(make, cases, dtypes=(np.float64, np.float32)):
+    """Every case in every dtype: ``make(name, dtype, **case)`` -> Sample."""
+    return [make(name, dtype, **case) for name, case in cases.items() for dtype in dtypes]

@@ -1,0 +1,78 @@
+"""The one oracle comparison every test uses, and the call wrapper that checks side effects.
+
+Tolerances are decided here, once. They are relative to the scale of the expected values:
+
+    |actual - expected| <= atol * max(1, max|expected|) + rtol * |expected|
+
+float64: rtol = atol = 1e-7. A correct float64 implementation is off by about 1e-14; the
+  mistakes the tests hunt (eps outside the sqrt, biased vs unbiased variance, a missing
+  1/sqrt(dk), a flipped kernel, an off-by-one window) are off by 1e-3 or far more.
+float32: rtol = atol = 1e-4. Summing k float32 products errs by about sqrt(k) * 6e-8 of the
+  terms' size (about 1e-5 for the few thousand terms the test cases sum), well inside; the
+  same mistakes stay far outside.
+The oracle is computed in float64 from the very same (float32) inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+TOLERANCES = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
+
+
+def _arrays(tree, prefix=""):
+    """(name, array) for every numpy array in nested args/kwargs."""
+    if isinstance(tree, np.ndarray):
+        yield prefix, tree
+    elif isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _arrays(v, f"{prefix}[{k!r}]" if prefix else str(k))
+    elif isinstance(tree, (tuple, list)):
+        for i, v in enumerate(tree):
+            yield from _arrays(v, f"{prefix}[{i}]" if prefix else f"argument {i}")
+
+
+def call(fn, *args, names=(), **kwargs):
+    """``fn(*args, **kwargs)``, failing if the call changed any of its array inputs.
+
+    An argument named "cache" is not checked: the cache is opaque, only its module reads it.
+    """
+    __tracebackhide__ = True
+    named = dict(zip(names, args)) | {f"argument {i}": a for i, a in enumerate(args) if i >= len(names)}
+    named.pop("cache", None)
+    before = [(n, a, a.copy()) for n, a in _arrays(named | kwargs)]
+    result = fn(*args, **kwargs)
+    for n, a, copy in before:
+        if not np.array_equal(a, copy, equal_nan=True):
+            raise AssertionError(f"{getattr(fn, '__name__', 'the function')} modified its input {n}; "
+                                 "compute into new arrays instead (e.g. y = x + 1, not x += 1)")
+    return result
+
+
+def assert_close(actual, expected, *, dtype, what: str, context: str = ""):
+    """Compare a learner output with an oracle value (numpy array or tensor, any dtype).
+
+    Checks, in order: a numpy array came back, of the expected shape, in ``dtype``, and its
+    values agree within the tolerance for ``dtype``. The message says which output, which
+    call, and how far off (torch.testing's greatest absolute and relative differences).
+    """
+    __tracebackhide__ = True
+    where = f"\n  call: {context}" if context else ""
+    expected = expected.detach().cpu().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+    if not isinstance(actual, np.ndarray):
+        raise AssertionError(f"{what}: expected a numpy array, got {actual!r:.80}{where}")
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}{where}")
+    dtype = np.dtype(dtype)
+    if actual.dtype != dtype:
+        raise AssertionError(f"{what}: dtype {actual.dtype}, expected {dtype} (outputs keep the input dtype){where}")
+    tol = TOLERANCES[dtype]
+    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+    torch.testing.assert_close(
+        torch.from_numpy(np.ascontiguousarray(actual, dtype=np.float64)),
+        torch.from_numpy(np.ascontiguousarray(expected, dtype=np.float64)),
+        rtol=tol, atol=tol * scale, equal_nan=False,
+        msg=lambda m: f"{what} is wrong{where}\n  " + m.replace("\n", "\n  ")
+        + f"\n  (allowed: {tol:g} * max(1, max|expected|) = {tol * scale:.3g} absolute, plus {tol:g} relative)",
+    )

@@ -1,0 +1,147 @@
+"""The kit's command line.
+
+    python -m autograder grade SUBMISSION [--assignment NAME]... [--format table|json|gradescope] [--output FILE]
+    python -m autograder checklist [DIR]      self-study: which tasks your visible tests pass
+    python -m autograder stubs [--check]      regenerate assignments/ stubs from solutions/
+    python -m autograder bench [--quick]      fast path vs reference vs torch CPU timings
+    python -m autograder figures [--out DIR]  redraw the handout figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assignments.common import catalog
+
+KIT = Path(__file__).resolve().parent.parent
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _run_grade(submission, assignments, suites, task_timeout):
+    from autograder import grading
+
+    err = Console(stderr=True)
+    with _progress(err) as progress:
+        return grading.grade(submission, assignments, suites, task_timeout=task_timeout, progress=progress)
+
+
+def cmd_grade(args) -> int:
+    report = _run_grade(args.submission, args.assignment, ("visible", "hidden"), args.task_timeout)
+    if args.format in ("json", "gradescope"):
+        text = json.dumps(report.gradescope(), indent=2) + "\n"
+        if args.output:
+            Path(args.output).write_text(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    console = Console(file=open(args.output, "w") if args.output else None, width=120 if args.output else None)
+    table = Table(title=f"{args.submission}: {report.score:g} / {report.max_score:g} points")
+    table.add_column("task", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    table.add_column("feedback", overflow="fold")
+    for r in report.results:
+        style = "green" if r.score == r.task.points else "red"
+        table.add_row(r.name, f"[{style}]{r.score:g} / {r.task.points:g}[/]", r.feedback())
+    console.print(table)
+    return 0
+
+
+def cmd_checklist(args) -> int:
+    report = _run_grade(args.dir, args.assignment, ("visible",), args.task_timeout)
+    console = Console()
+    table = Table(title="Self-study checklist (from the visible tests)")
+    for column in ("", "task", "points", "read next"):
+        table.add_column(column)
+    done_points = 0.0
+    for r in report.results:
+        mark = "[green]✓ done[/]" if r.done else ("[yellow]… started[/]" if r.passed else "[red]✗ not done[/]")
+        done_points += r.task.points if r.done else 0
+        table.add_row(mark, r.name, f"{r.task.points:g}", "" if r.done else r.task.read)
+    console.print(table)
+    console.print(f"{done_points:g} of {report.max_score:g} points' worth of tasks done. "
+                  f"Details: pytest assignments/<assignment>")
+    return 0
+
+
+def cmd_stubs(args) -> int:
+    from autograder import stubs
+
+    if args.check:
+        drift = stubs.drifted()
+        for path in drift:
+            print(f"out of date: {path.relative_to(KIT)} (run: python -m autograder stubs)")
+        return 1 if drift else 0
+    for path in stubs.write():
+        print(f"wrote {path.relative_to(KIT)}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from autograder import bench
+
+    bench.main(quick=args.quick, repeat=args.repeat)
+    return 0
+
+
+def cmd_figures(args) -> int:
+    from autograder import figures
+
+    for path in figures.draw_all(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def assignment_options(p):
+        p.add_argument("--assignment", action="append", choices=list(catalog.ASSIGNMENTS), metavar="NAME",
+                       help=f"grade only this assignment (repeatable): {', '.join(catalog.ASSIGNMENTS)}")
+        p.add_argument("--task-timeout", type=float, default=60.0,
+                       help="seconds the learner code may run for all the checks of one task (default 60)")
+
+    p = sub.add_parser("grade", help="grade a submission against the visible and hidden suites")
+    p.add_argument("submission", help="a directory laid out like assignments/ (e.g. solutions, assignments)")
+    assignment_options(p)
+    p.add_argument("--format", choices=("table", "json", "gradescope"), default="table")
+    p.add_argument("--output", help="write the report to this file instead of standard output")
+    p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("checklist", help="the self-study checklist: done / not done per task")
+    p.add_argument("dir", nargs="?", default=str(KIT / "assignments"), help="your assignments directory")
+    assignment_options(p)
+    p.set_defaults(run=cmd_checklist)
+
+    p = sub.add_parser("stubs", help="regenerate the learner stubs in assignments/ from solutions/")
+    p.add_argument("--check", action="store_true", help="only report stubs that differ (exit 1)")
+    p.set_defaults(run=cmd_stubs)
+
+    p = sub.add_parser("bench", help="time the fast path, the reference and torch CPU")
+    p.add_argument("--quick", action="store_true", help="tiny shapes, one repeat (a smoke test)")
+    p.add_argument("--repeat", type=int, default=20, help="timed runs per measurement (median reported)")
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("figures", help="redraw the handout figures")
+    p.add_argument("--out", default=str(KIT / "handouts" / "figures"))
+    p.set_defaults(run=cmd_figures)
+
+    args = parser.parse_args(argv)
+    if getattr(args, "submission", None) and not Path(args.submission).is_dir():
+        parser.error(f"SUBMISSION {args.submission!r} is not a directory (expected a layout like assignments/)")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
