@@ -61,8 +61,10 @@ def cmd_checklist(args) -> int:
     report = _run_grade(args.dir, args.assignment, ("visible",), args.task_timeout)
     console = Console()
     table = Table(title="Self-study checklist (from the visible tests)")
-    for column in ("", "task", "points", "read next"):
-        table.add_column(column)
+    table.add_column("", no_wrap=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("points", no_wrap=True)
+    table.add_column("read next", overflow="fold")
     done_points = 0.0
     for r in report.results:
         mark = "[green]✓ done[/]" if r.done else ("[yellow]… started[/]" if r.passed else "[red]✗ not done[/]")

@@ -218,9 +218,10 @@ def _worker_main(module_path: str, forbidden: list[str]) -> None:
         head = requests.read(8)
         if len(head) < 8:
             return
-        request = decode(requests.read(_HEADER.unpack(head)[0]), handles)
-        op = request["op"]
+        message = requests.read(_HEADER.unpack(head)[0])
         try:
+            request = decode(message, handles)
+            op = request["op"]
             if op == "load":
                 spec = importlib.util.spec_from_file_location(request["name"], module_path)
                 module = importlib.util.module_from_spec(spec)

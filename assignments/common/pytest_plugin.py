@@ -93,7 +93,12 @@ def pytest_unconfigure(config):
 
 
 def assignment_of(path: Path) -> catalog.Assignment:
-    return catalog.get(Path(path).parent.name)
+    """The assignment a test file belongs to: the name of its directory."""
+    name = Path(path).parent.name
+    if name not in catalog.ASSIGNMENTS:
+        raise pytest.UsageError(f"{path}: tests that use the impl fixture live in an assignment's directory "
+                                f"({', '.join(catalog.ASSIGNMENTS)}), not in {name!r}")
+    return catalog.ASSIGNMENTS[name]
 
 
 def task_of(item) -> str:

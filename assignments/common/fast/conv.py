@@ -177,7 +177,7 @@ def conv2d_backward(dout, cache):
     dout = np.asarray(dout, dtype=cols.dtype)
     d2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(G, Fg, -1)  # (G, Fg, N*OH*OW)
     cols_g = cols.reshape(G, K, -1)  # (G, K, N*OH*OW)
-    dw = (d2 @ cols_g.transpose(0, 2, 1)).reshape(w_shape)  # (F, Cg, KH, KW)
+    dw = (cols_g @ d2.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)  # (F, Cg, KH, KW)
     dcols = (wmat.transpose(0, 2, 1) @ d2).reshape(G * K, -1)  # (C*KH*KW, N*OH*OW)
     dx = np.zeros(x_shape, dtype=cols.dtype)  # (N, C, H, W)
     col2im(dcols, w_shape[2], w_shape[3], geometry, dx)

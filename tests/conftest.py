@@ -1,0 +1,49 @@
+"""Helpers of the project's own tests: run the CLI, build submissions from the reference."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KIT = Path(__file__).resolve().parent.parent
+REFERENCE = KIT / "solutions" / "a1_convolution" / "conv.py"
+
+
+def run(*args, timeout=600, env=None, cwd=KIT):
+    """Run ``python *args`` in the kit; returns the CompletedProcess (text)."""
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def grade(submission, *extra, timeout=600) -> dict:
+    """``python -m autograder grade SUBMISSION --format gradescope`` -> the parsed report."""
+    out = Path(submission) / "results.json" if Path(submission).is_dir() else None
+    proc = run("-m", "autograder", "grade", str(submission), "--format", "gradescope", "--output", str(out), *extra,
+               timeout=timeout)
+    assert proc.returncode == 0, f"grade exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    report = json.loads(out.read_text())
+    report["by_task"] = {t["name"]: t for t in report["tests"]}
+    return report
+
+
+@pytest.fixture
+def submission(tmp_path):
+    """make(edits) -> a submission directory holding the reference conv.py with text edits.
+
+    Each edit is (old, new); it must apply exactly where intended (the count is checked).
+    """
+    def make(edits=(), source=None, extra_files=None):
+        text = source if source is not None else REFERENCE.read_text()
+        for old, new, *count in edits:
+            expected = count[0] if count else 1
+            assert text.count(old) == expected, f"edit does not apply {expected} time(s): {old!r}"
+            text = text.replace(old, new)
+        path = tmp_path / "sub" / "a1_convolution" / "conv.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        for name, content in (extra_files or {}).items():
+            (tmp_path / "sub" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "sub" / name).write_text(content)
+        return tmp_path / "sub"
+    return make

@@ -1,0 +1,69 @@
+"""The checklist, the benchmark, the figures, the handout and the README's commands."""
+
+import os
+import re
+
+import numpy as np
+
+from assignments.common import catalog
+from autograder import figures
+from tests.conftest import KIT, run
+
+WIDE = os.environ | {"COLUMNS": "200"}  # rich wraps tables at 80 columns without a terminal
+
+
+def test_checklist_shows_every_task_with_done_or_not():
+    proc = run("-m", "autograder", "checklist", env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for t in catalog.A1.tasks:
+        assert t.qualified("a1_convolution") in out
+    assert out.count("not done") == len(catalog.A1.tasks) and "0 of 100 points" in out
+    assert "handouts/a1_convolution.md#" in out
+    done = run("-m", "autograder", "checklist", str(KIT / "solutions"), env=WIDE).stdout
+    assert done.count("✓ done") == len(catalog.A1.tasks) and "not done" not in done and "100 of 100" in done
+
+
+def test_benchmark_runs_and_reports_ratios():
+    proc = run("-m", "autograder", "bench", "--quick", env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    assert "conv2d" in proc.stdout and "max_pool2d" in proc.stdout and "fast / torch" in proc.stdout
+
+
+def test_figures_are_drawn_by_the_code(tmp_path):
+    paths = figures.draw_all(tmp_path)
+    assert [p.name for p in paths] == ["a1_cross_correlation.png", "a1_receptive_fields.png"]
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+        assert (KIT / "handouts" / "figures" / p.name).exists(), "commit the figure: python -m autograder figures"
+
+
+def test_receptive_field_of_stacked_convolutions():
+    rows, cols = figures.receptive_field((1, 1, 15, 15), [dict(padding=1)] * 3).nonzero()
+    assert np.ptp(rows) + 1 == 7 == np.ptp(cols) + 1
+
+
+def _anchors(markdown: str) -> set[str]:
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#{1,6} (.+)$", markdown, flags=re.M)}
+
+
+def test_handout_sections_figures_summary_and_checklist():
+    for a in catalog.ASSIGNMENTS.values():
+        text = (KIT / a.handout).read_text()
+        anchors = _anchors(text)
+        for t in a.tasks:
+            path, anchor = t.read.split("#")
+            assert path == a.handout and anchor in anchors, f"{t.read} does not exist"
+            assert f"`{t.qualified(a.name)}` | {t.points:g}" in text, f"checklist misses {t.name}"
+        assert "summary" in anchors and "checklist" in anchors
+        for figure in re.findall(r"\]\((figures/[^)]+)\)", text):
+            assert (KIT / "handouts" / figure).exists(), figure
+
+
+def test_readme_commands_and_ci():
+    readme = (KIT / "README.md").read_text()
+    ci = (KIT / ".ci" / "run").read_text()
+    assert "pip install torch==2.13.0 -e . && python -m autograder grade solutions" in readme
+    assert "python -m pytest" in readme and "\npython -m pytest\n" in ci
+    assert "torch==2.13.0" in (KIT / "pyproject.toml").read_text()

@@ -1,0 +1,164 @@
+"""The grading command, end to end through the CLI: full marks for the reference, zero for
+the stubs, points lost by every planted bug, and bad submissions that cost only their tasks."""
+
+import time
+
+import pytest
+
+from assignments.common import catalog
+from tests.conftest import KIT, grade, run
+
+A1_TASKS = [t.qualified("a1_convolution") for t in catalog.A1.tasks]
+
+
+def scores(report):
+    return {name: t["score"] for name, t in report["by_task"].items()}
+
+
+def test_reference_scores_full_marks_in_gradescope_schema():
+    report = grade(KIT / "solutions")
+    assert report["score"] == 100 == sum(t.points for t in catalog.A1.tasks)
+    assert [t["name"] for t in report["tests"]] == A1_TASKS
+    for t in report["tests"]:
+        assert set(t) >= {"name", "score", "max_score", "status", "output"}
+        assert t["status"] == "passed" and t["score"] == t["max_score"], t
+        assert "checks passed" in t["output"]
+
+
+def test_untouched_stubs_score_zero_with_a_message_per_task():
+    report = grade(KIT / "assignments")
+    assert report["score"] == 0
+    for t in report["tests"]:
+        assert t["status"] == "failed" and t["score"] == 0
+        assert "is not implemented yet" in t["output"], t["output"]
+
+
+def test_missing_file_scores_zero_with_a_message(tmp_path):
+    report = grade(tmp_path)
+    assert report["score"] == 0
+    for t in report["tests"]:
+        assert "a1_convolution/conv.py was not found in the submission" in t["output"]
+
+
+# -------------------------------------------------------------------------- planted bugs
+# (edit of the reference, the task that must lose points). Each is one common mistake.
+PLANTED = {
+    "kernel_flipped": ([("patch, wg[:, :, u, v])", "patch, wg[:, :, KH - 1 - u, KW - 1 - v])")], "conv2d_forward"),
+    "one_sided_padding": ([("(ph, ph), (pw, pw)))  # (N, C, H + 2ph", "(ph, 0), (pw, 0)))  # (N, C, H + 2ph")],
+                          "conv2d_forward"),
+    "output_size_off_by_one": ([("OH = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1",
+                                 "OH = (H + 2 * ph - dh * (KH - 1)) // sh + 1")], "conv2d_forward"),
+    "dtype_not_kept": ([("out = np.zeros((N, F, OH, OW), dtype=x.dtype)", "out = np.zeros((N, F, OH, OW))")],
+                       "conv2d_forward"),
+    "dilation_ignored": ([("u * dh", "u", 4), ("v * dw", "v", 4)], "conv2d_dilation_groups"),
+    "groups_miswired": ([("xg = x_pad[:, g * Cg:(g + 1) * Cg]", "xg = x_pad[:, :Cg]", 2)], "conv2d_dilation_groups"),
+    "db_summed_wrong": ([("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(2, 3)).mean(axis=0)")],
+                        "conv2d_backward"),
+    "dw_averaged_over_batch": ([('np.einsum("nfhw,nchw->fc", doutg, patch)', 'np.einsum("nfhw,nchw->fc", doutg, patch) / N')],
+                               "conv2d_backward"),
+    "dx_cropped_wrong": ([("dx = dx_pad[:, :, ph:Hp - ph, pw:Wp - pw]", "dx = dx_pad[:, :, :Hp - 2 * ph, :Wp - 2 * pw]")],
+                         "conv2d_backward"),
+    "maxpool_gradient_to_every_position": ([("+= dout * won", "+= dout")], "maxpool2d_backward"),
+    "maxpool_zero_padding": ([("constant_values=-np.inf", "constant_values=0")], "maxpool2d_forward"),
+    "maxpool_default_stride_1": ([("sh, sw = (KH, KW) if stride is None", "sh, sw = (1, 1) if stride is None")],
+                                 "maxpool2d_forward"),
+}
+
+
+@pytest.mark.parametrize("bug", PLANTED)
+def test_each_planted_bug_loses_points_on_its_task(submission, bug):
+    edits, task = PLANTED[bug]
+    report = grade(submission(edits))
+    task_report = report["by_task"][f"a1_convolution/{task}"]
+    assert task_report["score"] < task_report["max_score"], f"{bug} kept all of {task}'s points"
+    assert task_report["status"] == "failed" and report["score"] < 100
+
+
+# -------------------------------------------------------------------------- bad submissions
+
+
+def test_syntax_error_costs_a1_and_the_command_still_reports(submission):
+    sub = submission(source=(KIT / "solutions/a1_convolution/conv.py").read_text() + "\ndef broken(:\n")
+    report = grade(sub)
+    assert report["score"] == 0
+    for t in report["tests"]:
+        assert "could not be imported: SyntaxError" in t["output"] and "line" in t["output"]
+
+
+def test_hang_costs_only_the_tasks_that_hang(submission):
+    sub = submission([("    x_pad, w, has_bias, (sh, sw)", "    while True:\n        pass\n    x_pad, w, has_bias, (sh, sw)")])
+    start = time.monotonic()
+    report = grade(sub, "--task-timeout", "2")
+    assert time.monotonic() - start < 120
+    s = scores(report)
+    assert s["a1_convolution/conv2d_backward"] == 0 and s["a1_convolution/conv2d_dilation_groups"] == 0
+    assert "did not finish" in report["by_task"]["a1_convolution/conv2d_backward"]["output"]
+    for task in ("conv2d_forward", "maxpool2d_forward", "maxpool2d_backward"):
+        assert report["by_task"][f"a1_convolution/{task}"]["status"] == "passed"
+
+
+def test_hang_at_import_costs_the_assignment(submission):
+    report = grade(submission([("import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n")]),
+                   "--task-timeout", "2")
+    assert report["score"] == 0
+    assert "importing conv.py did not finish" in report["tests"][0]["output"]
+
+
+@pytest.mark.parametrize("module", ["torch", "solutions.a1_convolution.conv", "assignments.common.fast.conv"])
+def test_forbidden_import_costs_the_tasks_with_a_reason(submission, module):
+    report = grade(submission([("import numpy as np\n", f"import numpy as np\nimport {module}\n")]))
+    assert report["score"] == 0
+    assert f"may not import '{module.split('.')[0]}'" in report["tests"][0]["output"]
+    assert "numpy only" in report["tests"][0]["output"]
+
+
+def test_torch_imported_inside_one_function_costs_that_function(submission):
+    edit = ("    x_shape, dtype, argmax,", "    import torch\n    x_shape, dtype, argmax,")
+    s = scores(grade(submission([edit])))
+    assert s["a1_convolution/maxpool2d_backward"] == 0
+    assert s["a1_convolution/conv2d_forward"] == 25
+
+
+def test_crash_costs_only_the_task_in_flight(submission):
+    report = grade(submission([("    x_shape, dtype, argmax,", "    import os\n    os._exit(3)\n    x_shape, dtype, argmax,")]))
+    assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
+    assert "crashed" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
+    assert report["score"] == 85
+
+
+def test_memory_blow_up_costs_only_its_task(submission):
+    edit = ("    x_shape, dtype, argmax,", "    hog = [np.ones(10**7) for _ in range(10**5)]\n    x_shape, dtype, argmax,")
+    report = grade(submission([edit]))
+    assert report["score"] == 85
+    assert "MemoryError" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
+
+
+def test_stray_conftest_and_sitecustomize_are_ignored(submission):
+    poison = "import os\nos._exit(7)\n"
+    sub = submission(extra_files={"conftest.py": poison, "a1_convolution/conftest.py": poison,
+                                  "sitecustomize.py": poison, "a1_convolution/sitecustomize.py": poison,
+                                  "a1_convolution/numpy.py": poison})
+    assert grade(sub)["score"] == 100
+
+
+def test_prints_do_not_disturb_grading(submission):
+    sub = submission([("    N, C, H, W = x.shape\n    F, Cg", "    print('debugging', x.shape)\n    N, C, H, W = x.shape\n    F, Cg")])
+    assert grade(sub)["score"] == 100
+
+
+def test_returning_something_that_is_not_an_array_is_reported(submission):
+    edit = ("    return dx_pad[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W)",
+            "    class Opaque:\n        pass\n    return Opaque()")
+    report = grade(submission([edit]))
+    output = report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
+    assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
+    assert "expected a numpy array, got <a Opaque object>" in output
+
+
+def test_table_format_and_bad_arguments():
+    proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a1_convolution")
+    assert proc.returncode == 0 and "100 / 100" in proc.stdout
+    proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a9_nothing")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    proc = run("-m", "autograder", "grade", "no/such/dir")
+    assert proc.returncode == 2 and "not a directory" in proc.stderr

@@ -1,0 +1,74 @@
+"""The oracle comparison, the side-effect check and the numerical gradient have teeth."""
+
+import numpy as np
+import pytest
+import torch
+
+from assignments.common.gradcheck import numerical_gradient, relative_error
+from assignments.common.samples import array, rng_for
+from assignments.common.testing import TOLERANCES, assert_close, call
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_correct_computation_in_the_input_dtype_passes(dtype):
+    rng = rng_for("matmul")
+    a, b = array(rng, (64, 300), dtype), array(rng, (300, 40), dtype)
+    expected = torch.from_numpy(a.astype(np.float64)) @ torch.from_numpy(b.astype(np.float64))
+    assert_close(a @ b, expected, dtype=dtype, what="out")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("relative_error", [1e-3, 1e-2])
+def test_conceptual_errors_are_far_outside_the_tolerance(dtype, relative_error):
+    """A 1e-3 relative slip (e.g. eps outside the sqrt on unit-variance data) fails in both dtypes."""
+    expected = array(rng_for("x"), (10, 10), np.float64)
+    with pytest.raises(AssertionError, match="out is wrong"):
+        assert_close((expected * (1 + relative_error)).astype(dtype), expected, dtype=dtype, what="out")
+
+
+def test_shape_dtype_and_type_are_checked_with_clear_messages():
+    expected = np.zeros((2, 3))
+    with pytest.raises(AssertionError, match=r"shape \(3, 2\), expected \(2, 3\)"):
+        assert_close(np.zeros((3, 2)), expected, dtype=np.float64, what="out")
+    with pytest.raises(AssertionError, match="dtype float64, expected float32"):
+        assert_close(np.zeros((2, 3)), expected, dtype=np.float32, what="out")
+    with pytest.raises(AssertionError, match="expected a numpy array, got tensor"):
+        assert_close(torch.zeros(2, 3), expected, dtype=np.float64, what="out")
+    assert set(TOLERANCES) == {np.dtype(np.float64), np.dtype(np.float32)}
+
+
+def test_call_catches_a_function_that_modifies_its_input():
+    def sneaky(x, w):
+        x -= 1
+        return x
+
+    with pytest.raises(AssertionError, match="sneaky modified its input x"):
+        call(sneaky, np.ones(3), np.ones(2), names=("x", "w"))
+    assert np.array_equal(call(lambda x: x + 1, np.ones(2), names=("x",)), [2, 2])
+
+
+def test_call_does_not_check_the_opaque_cache():
+    def backward(dout, cache):
+        cache[0][:] = 0  # the cache is the module's own business
+        return dout
+
+    call(backward, np.ones(2), [np.ones(2)], names=("dout", "cache"))
+
+
+def test_numerical_gradient_matches_the_analytic_one_and_leaves_x_alone():
+    x = array(rng_for("g"), (3, 4))
+    saved = x.copy()
+    num = numerical_gradient(lambda v: np.sum(np.sin(v) * v), x)
+    assert relative_error(num, np.cos(x) * x + np.sin(x)) < 1e-8
+    assert np.array_equal(x, saved)
+    assert relative_error(num, 2 * x) > 1e-2  # a wrong gradient is told apart
+
+
+def test_sample_arrays_have_the_asked_layout():
+    rng = rng_for("layouts")
+    assert not array(rng, (2, 3), layout="strided").flags.c_contiguous
+    assert array(rng, (2, 3), layout="transposed").flags.f_contiguous
+    assert array(rng, (2, 3), np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="layout"):
+        array(rng, (2,), layout="diagonal")
+    assert np.array_equal(array(rng_for("same"), (4,)), array(rng_for("same"), (4,)))

@@ -1,0 +1,125 @@
+"""The wire between the grader and the worker carries plain numeric data only."""
+
+import io
+import struct
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from autograder import sandbox
+from tests.conftest import REFERENCE
+
+
+def roundtrip(value):
+    return sandbox.decode(sandbox.encode(value))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.complex128])
+def test_arrays_keep_dtype_shape_and_values(dtype):
+    a = (np.arange(24).reshape(2, 3, 4) % 3).astype(dtype)
+    b = roundtrip(a)
+    assert type(b) is np.ndarray and b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b)
+
+
+def test_layouts_survive_the_trip():
+    base = np.arange(60.0).reshape(3, 4, 5)
+    fortran, strided = np.asfortranarray(base), base[:, ::2, ::2]
+    assert roundtrip(fortran).flags.f_contiguous and np.array_equal(roundtrip(fortran), base)
+    assert not roundtrip(strided).flags.c_contiguous and np.array_equal(roundtrip(strided), strided)
+
+
+def test_structure_scalars_and_subclasses():
+    value = {"t": (1, 2.5, None, "s", True), "l": [np.float32(1.5)], "m": np.ma.masked_array(np.ones(3))}
+    back = roundtrip(value)
+    assert back["t"] == (1, 2.5, None, "s", True)
+    assert back["l"][0] == np.float32(1.5) and back["l"][0].dtype == np.float32
+    assert type(back["m"]) is np.ndarray  # a subclass crosses as a plain array
+
+
+def test_objects_that_are_not_plain_data_do_not_cross():
+    class Sneaky:
+        def __reduce__(self):
+            raise AssertionError("pickled!")
+
+    back = roundtrip({"x": Sneaky(), "o": np.array([object()], dtype=object)})
+    assert isinstance(back["x"], sandbox.Unsupported) and "Sneaky" in repr(back["x"])
+    assert isinstance(back["o"], sandbox.Unsupported)
+
+
+def test_a_pickled_array_is_refused():
+    header = b'{"t": "nd", "i": 0, "layout": "C", "scalar": false}'
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    payload = struct.pack("<Q", len(header)) + header + struct.pack("<Q", buf.tell()) + buf.getvalue()
+    with pytest.raises(ValueError):
+        sandbox.decode(payload)
+
+
+def test_random_generator_state_crosses():
+    rng = np.random.default_rng(7)
+    copy = roundtrip(rng)
+    assert copy.random() == np.random.default_rng(7).random()
+
+
+def test_learner_exceptions_come_back_as_builtin_types():
+    exc = sandbox.LearnerException("ValueError", "groups must divide C", "  File conv.py, line 3")
+    assert type(exc.as_builtin()) is ValueError and "groups must divide C" in str(exc.as_builtin())
+    odd = sandbox.LearnerException("MyError", "boom", "")
+    assert odd.as_builtin() is odd
+
+
+def test_worker_keeps_caches_and_writes_back_in_place_changes(tmp_path):
+    learner = tmp_path / "mod.py"
+    learner.write_text(
+        "import numpy as np\n"
+        "def thing_forward(x, stats):\n    stats += 1\n    return x * 2, {'secret': x}\n"
+        "def thing_backward(dout, cache):\n    return dout * cache['secret']\n"
+        "def draw(rng):\n    return rng.random()\n"
+    )
+    worker = sandbox.Worker(learner, "mod")
+    try:
+        assert worker.load(timeout=30) == ["draw", "thing_backward", "thing_forward"]
+        x, stats = np.arange(3.0), np.zeros(2)
+        out, cache = worker.call("thing_forward", (x, stats), {}, timeout=30)
+        assert np.array_equal(out, 2 * x) and isinstance(cache, sandbox.Handle)
+        assert np.array_equal(stats, [1, 1]), "the in-place update made in the worker reaches the caller"
+        assert np.array_equal(worker.call("thing_backward", (np.ones(3), cache), {}, timeout=30), x)
+        rng = np.random.default_rng(0)
+        first, second = (worker.call("draw", (rng,), {}, timeout=30) for _ in range(2))
+        assert first != second, "the generator's state advances across calls"
+        worker.reset()
+        with pytest.raises(sandbox.LearnerException, match="earlier test"):
+            worker.call("thing_backward", (np.ones(3), cache), {}, timeout=30)
+    finally:
+        worker.close()
+
+
+def test_worker_timeout_kills_the_process_group(tmp_path):
+    learner = tmp_path / "spin.py"
+    learner.write_text("import subprocess, sys\n"
+                       "def spin():\n    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+                       "    while True:\n        pass\n")
+    worker = sandbox.Worker(learner, "spin")
+    worker.load(timeout=30)
+    with pytest.raises(sandbox.WorkerError, match="TIMEOUT"):
+        worker.call("spin", (), {}, timeout=1)
+    assert not worker.alive
+    for _ in range(50):  # SIGKILL is delivered at once; the kernel may take a moment to reap
+        leftover = subprocess.run(["pgrep", "-g", str(worker.proc.pid)], capture_output=True, text=True).stdout
+        if not leftover.strip():
+            break
+        time.sleep(0.1)
+    assert leftover.strip() == "", "a child of the worker survived"
+
+
+def test_reference_runs_in_the_worker():
+    worker = sandbox.Worker(REFERENCE, "conv", forbidden=("torch",))
+    try:
+        worker.load(timeout=30)
+        x = np.random.default_rng(0).standard_normal((1, 1, 4, 4)).astype(np.float32)
+        out, cache = worker.call("maxpool2d_forward", (x, 2), {}, timeout=30)
+        assert out.dtype == np.float32 and out.shape == (1, 1, 2, 2)
+    finally:
+        worker.close()

@@ -1,0 +1,50 @@
+"""One suite, many drivers: the reference and the fast path pass every visible and hidden
+test; the untouched stubs fail, with one short line per unimplemented function."""
+
+import os
+
+import pytest
+
+from tests.conftest import run
+
+SUITES = ["assignments", "autograder/hidden"]
+
+
+@pytest.mark.parametrize("driver, jit", [("solutions", True), ("fast", True), ("fast", False)],
+                         ids=["reference", "fast-path", "fast-path-NUMBA_DISABLE_JIT"])
+def test_driver_passes_every_visible_and_hidden_test(driver, jit):
+    env = os.environ | ({} if jit else {"NUMBA_DISABLE_JIT": "1"})
+    proc = run("-m", "pytest", *SUITES, "--impl", driver, "-q", "-p", "no:cacheprovider", env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_stubs_fail_with_one_short_line_per_function():
+    proc = run("-m", "pytest", "assignments/a1_convolution", "-p", "no:cacheprovider")
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "conv2d_forward is not implemented yet (" in out
+    assert "maxpool2d_forward is not implemented yet (" in out
+    assert "Traceback" not in out and "raise NotImplementedError" not in out
+    assert len(out.splitlines()) < 20, out
+    assert " passed" not in out, "a visible test passes on the untouched stubs"
+
+
+def test_a_wrong_answer_names_the_case_and_the_error(submission):
+    sub = submission([("patch, wg[:, :, u, v])", "patch, wg[:, :, KH - 1 - u, KW - 1 - v])")])  # a flipped kernel
+    proc = run("-m", "pytest", "assignments/a1_convolution", "--impl", str(sub), "-x", "-p", "no:cacheprovider",
+               "-k", "test_conv2d_forward")
+    assert proc.returncode == 1
+    assert "out is wrong" in proc.stdout
+    assert "call: conv2d_forward(x (2, 3, 5, 5) float64, w (4, 3, 3, 3) float64" in proc.stdout
+    assert "Greatest absolute difference" in proc.stdout and "Greatest relative difference" in proc.stdout
+
+
+def test_hidden_cuda_comparisons_skip_with_a_reason_without_gpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: the CUDA comparisons run instead of skipping")
+    proc = run("-m", "pytest", "autograder/hidden", "--impl", "solutions", "-rs", "-q", "-p", "no:cacheprovider")
+    assert proc.returncode == 0
+    assert "CUDA not available" in proc.stdout
