@@ -225,7 +225,7 @@ def _message(excinfo) -> str:
     value = excinfo.value
     if isinstance(value, NotImplementedError):
         return str(value).splitlines()[0] if str(value) else "not implemented yet"
-    if isinstance(value, (AssertionError, pytest.fail.Exception)):
+    if isinstance(value, (AssertionError, pytest.fail.Exception, ImplUnavailable)):
         return str(value).strip() or type(value).__name__
     return f"{type(value).__name__}: {value}".strip()
 

@@ -10,39 +10,18 @@ import pytest
 from assignments.a1_convolution import samples
 from assignments.common import oracles
 from assignments.common.gradcheck import numerical_gradient
-from assignments.common.testing import assert_close, call
+from assignments.common.testing import assert_close, check_forward_backward
+
+
+CONV2D_GRADS = ("dx", "dw", "db")
 
 
 def check_conv2d(impl, sample, oracle=oracles.conv2d, backward=False):
-    """conv2d_forward (and with backward=True, conv2d_backward) against ``oracle(sample, dout)``."""
-    context = f"conv2d_forward({sample.describe()})"
-    out, cache = call(impl.conv2d_forward, *sample.args, names=sample.names, **sample.kwargs)
-    if not backward:
-        assert_close(out, oracle(sample).out, dtype=sample.dtype, what="out", context=context)
-        return
-    dout = sample.upstream(np.shape(out))
-    expected = oracle(sample, dout)
-    grads = call(impl.conv2d_backward, dout, cache, names=("dout", "cache"))
-    assert isinstance(grads, tuple) and len(grads) == 3, "conv2d_backward must return a tuple (dx, dw, db)"
-    dx, dw, db = grads
-    assert_close(dx, expected.dx, dtype=sample.dtype, what="dx", context=context)
-    assert_close(dw, expected.dw, dtype=sample.dtype, what="dw", context=context)
-    if expected.db is None:
-        assert db is None, f"db must be None when the forward had no bias\n  call: {context}"
-    else:
-        assert_close(db, expected.db, dtype=sample.dtype, what="db", context=context)
+    check_forward_backward(impl, "conv2d", sample, oracle, CONV2D_GRADS, backward)
 
 
 def check_maxpool2d(impl, sample, oracle=oracles.maxpool2d, backward=False):
-    """maxpool2d_forward (and with backward=True, maxpool2d_backward) against ``oracle``."""
-    context = f"maxpool2d_forward({sample.describe()})"
-    out, cache = call(impl.maxpool2d_forward, *sample.args, names=sample.names, **sample.kwargs)
-    if not backward:
-        assert_close(out, oracle(sample).out, dtype=sample.dtype, what="out", context=context)
-        return
-    dout = sample.upstream(np.shape(out))
-    dx = call(impl.maxpool2d_backward, dout, cache, names=("dout", "cache"))
-    assert_close(dx, oracle(sample, dout).dx, dtype=sample.dtype, what="dx", context=context)
+    check_forward_backward(impl, "maxpool2d", sample, oracle, ("dx",), backward)
 
 
 @pytest.mark.task("conv2d_forward")

@@ -41,9 +41,12 @@ class ModuleProvider:
         self._modules: dict[str, object] = {}
 
     def get(self, assignment: catalog.Assignment, task: str | None):
-        if assignment.name not in self._modules:
+        if assignment.name not in self._modules:  # a failure is kept too: one import per run
             self._modules[assignment.name] = self._load(assignment)
-        return self._modules[assignment.name]
+        module = self._modules[assignment.name]
+        if isinstance(module, ImplUnavailable):
+            raise ImplUnavailable(str(module))  # a fresh one: a re-raised instance grows its traceback
+        return module
 
     def _load(self, a: catalog.Assignment):
         packages = {
@@ -51,18 +54,18 @@ class ModuleProvider:
             "solutions": f"solutions.{a.name}.{a.module}",
             "fast": f"assignments.common.fast.{a.module}",
         }
-        if self.spec in packages:
-            try:
+        try:
+            if self.spec in packages:
                 return importlib.import_module(packages[self.spec])
-            except ModuleNotFoundError as exc:
-                raise ImplUnavailable(f"--impl {self.spec}: cannot import {packages[self.spec]} ({exc})") from None
-        path = Path(self.spec) / a.name / a.file
-        if not path.is_file():
-            raise ImplUnavailable(f"{a.name}/{a.file} not found in {self.spec}")
-        spec = importlib.util.spec_from_file_location(f"submission.{a.name}.{a.module}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+            path = Path(self.spec) / a.name / a.file
+            if not path.is_file():
+                return ImplUnavailable(f"{a.name}/{a.file} not found in {self.spec}")
+            spec = importlib.util.spec_from_file_location(f"submission.{a.name}.{a.module}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+        except Exception as exc:  # a syntax error, an import error, a crash at import time
+            return ImplUnavailable(f"could not import {a.name}/{a.file}: {type(exc).__name__}: {exc}")
 
     def close(self):
         pass
@@ -118,38 +121,47 @@ def pytest_collection_modifyitems(config, items):
 def impl(request):
     """The learner module of this test's assignment, as the chosen driver provides it."""
     assignment = assignment_of(request.path)
-    try:
-        return request.config.stash[PROVIDER].get(assignment, task_of(request.node))
-    except ImplUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return request.config.stash[PROVIDER].get(assignment, task_of(request.node))
 
 
-# ------------------------------------------------------------ one line per unimplemented function
+# ------------------------------------------------------------ one line per cause, not a traceback per test
+# A function still raising NotImplementedError, or a learner file that cannot be imported, fails
+# every test that needs it: those reports are sorted into their own category and summed up.
+
+SHORT = {NotImplementedError: "not implemented", ImplUnavailable: "cannot import"}
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    if call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError):
-        message = str(call.excinfo.value).splitlines()[0] if str(call.excinfo.value) else "not implemented yet"
-        report.not_implemented = message
-        report.longrepr = message
+    for exc_type, category in SHORT.items():
+        if call.excinfo is not None and call.excinfo.errisinstance(exc_type):
+            message = str(call.excinfo.value).splitlines()[0] if str(call.excinfo.value) else category
+            report.short_category, report.short_message = category, message
+            report.longrepr = message
     return report
 
 
 def pytest_report_teststatus(report, config):
-    if getattr(report, "not_implemented", None) and report.when == "call":
-        return "not implemented", "N", "NOT IMPLEMENTED"
+    category = getattr(report, "short_category", None)
+    if category and report.failed:
+        return category, "N" if category == "not implemented" else "I", category.upper()
     return None
 
 
 def pytest_terminal_summary(terminalreporter):
-    reports = terminalreporter.stats.get("not implemented", [])
-    if not reports:
-        return
-    waiting: dict[str, int] = {}
-    for r in reports:
-        waiting[r.not_implemented] = waiting.get(r.not_implemented, 0) + 1
-    terminalreporter.section("still to write", sep="-", yellow=True)
-    for message, count in waiting.items():
-        terminalreporter.line(f"{message} ({count} test{'s' * (count != 1)} waiting for it)")
+    for category in SHORT.values():
+        reports = terminalreporter.stats.get(category, [])
+        if not reports:
+            continue
+        waiting: dict[str, int] = {}
+        for r in reports:
+            waiting[r.short_message] = waiting.get(r.short_message, 0) + 1
+        terminalreporter.section("still to write" if category == "not implemented" else "cannot import",
+                                 sep="-", yellow=True)
+        for message, count in waiting.items():
+            terminalreporter.line(f"{message} ({count} test{'s' * (count != 1)} "
+                                  f"{'waiting for it' if category == 'not implemented' else 'could not run'})")
+        if category == "not implemented":
+            files = sorted({f"assignments/{a.name}/{a.file}" for a in (assignment_of(r.fspath) for r in reports)})
+            terminalreporter.line(f"Write them in {', '.join(files)}; each docstring says where to read.")

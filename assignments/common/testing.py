@@ -15,6 +15,8 @@ The oracle is computed in float64 from the very same (float32) inputs.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import torch
 
@@ -76,3 +78,40 @@ def assert_close(actual, expected, *, dtype, what: str, context: str = ""):
         msg=lambda m: f"{what} is wrong{where}\n  " + m.replace("\n", "\n  ")
         + f"\n  (allowed: {tol:g} * max(1, max|expected|) = {tol * scale:.3g} absolute, plus {tol:g} relative)",
     )
+
+
+def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backward=False):
+    """``<op>_forward`` on ``sample`` (and with backward=True, ``<op>_backward`` on a fixed
+    upstream gradient) against ``oracle(sample[, dout])``, a namespace with .out and the grads.
+
+    ``grads`` names what the backward returns, in order (e.g. ("dx", "dw", "db")); an oracle
+    gradient of None (no bias) means the learner must return None there too.
+    """
+    __tracebackhide__ = True
+    context = f"{op}_forward({sample.describe()})"
+    out, cache = call(getattr(impl, f"{op}_forward"), *sample.args, names=sample.names, **sample.kwargs)
+    if not backward:
+        assert_close(out, oracle(sample).out, dtype=sample.dtype, what="out", context=context)
+        return
+    dout = sample.upstream(np.shape(out))
+    expected = oracle(sample, dout)
+    result = call(getattr(impl, f"{op}_backward"), dout, cache, names=("dout", "cache"))
+    result = result if len(grads) > 1 else (result,)
+    if not (isinstance(result, tuple) and len(result) == len(grads)):
+        raise AssertionError(f"{op}_backward must return a tuple ({', '.join(grads)}), got {result!r:.80}")
+    for name, value in zip(grads, result):
+        if getattr(expected, name) is None:
+            assert value is None, f"{name} must be None here (the forward had no such parameter)\n  call: {context}"
+        else:
+            assert_close(value, getattr(expected, name), dtype=sample.dtype, what=name, context=context)
+
+
+def oracle_from(forward, backward, grads=("dx",)):
+    """An oracle made of another implementation's forward/backward (e.g. the reference)."""
+    def oracle(sample, dout=None):
+        out, cache = forward(*sample.args, **sample.kwargs)
+        if dout is None:
+            return SimpleNamespace(out=out)
+        result = backward(dout, cache)
+        return SimpleNamespace(out=out, **dict(zip(grads, result if len(grads) > 1 else (result,))))
+    return oracle

@@ -2,27 +2,13 @@
 with a GPU, CUDA with TF32 off) and against the readable reference."""
 
 import functools
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from assignments.a1_convolution.test_conv import check_conv2d, check_maxpool2d
+from assignments.a1_convolution.test_conv import CONV2D_GRADS, check_conv2d, check_maxpool2d
 from assignments.common import oracles
-from assignments.common.testing import call
+from assignments.common.testing import call, oracle_from
 from autograder.hidden.a1_convolution import samples
-
-
-def reference_oracle(forward, backward):
-    """An oracle from the reference's own forward/backward, in the sample's dtype."""
-    def oracle(sample, dout=None):
-        out, cache = forward(*sample.args, **sample.kwargs)
-        if dout is None:
-            return SimpleNamespace(out=out)
-        grads = backward(dout, cache)
-        names = ("dx", "dw", "db") if isinstance(grads, tuple) else ("dx",)
-        return SimpleNamespace(out=out, **dict(zip(names, grads if isinstance(grads, tuple) else (grads,))))
-    return oracle
 
 
 @pytest.mark.task("conv2d_forward")
@@ -34,7 +20,7 @@ def test_conv2d_forward_hidden(impl, sample, device):
 @pytest.mark.task("conv2d_forward")
 @pytest.mark.parametrize("sample", samples.conv2d_samples()[::3], ids=str)
 def test_conv2d_forward_matches_reference(impl, sample, reference):
-    check_conv2d(impl, sample, reference_oracle(reference.conv2d_forward, reference.conv2d_backward))
+    check_conv2d(impl, sample, oracle_from(reference.conv2d_forward, reference.conv2d_backward, CONV2D_GRADS))
 
 
 @pytest.mark.task("conv2d_backward")
@@ -46,7 +32,7 @@ def test_conv2d_backward_hidden(impl, sample, device):
 @pytest.mark.task("conv2d_backward")
 @pytest.mark.parametrize("sample", samples.conv2d_samples()[1::3], ids=str)
 def test_conv2d_backward_matches_reference(impl, sample, reference):
-    check_conv2d(impl, sample, reference_oracle(reference.conv2d_forward, reference.conv2d_backward), backward=True)
+    check_conv2d(impl, sample, oracle_from(reference.conv2d_forward, reference.conv2d_backward, CONV2D_GRADS), backward=True)
 
 
 @pytest.mark.task("conv2d_dilation_groups")
@@ -60,7 +46,7 @@ def test_conv2d_dilation_groups_hidden(impl, sample, device):
 @pytest.mark.task("conv2d_dilation_groups")
 @pytest.mark.parametrize("sample", samples.conv2d_dilation_groups_samples()[::2], ids=str)
 def test_conv2d_dilation_groups_match_reference(impl, sample, reference):
-    check_conv2d(impl, sample, reference_oracle(reference.conv2d_forward, reference.conv2d_backward), backward=True)
+    check_conv2d(impl, sample, oracle_from(reference.conv2d_forward, reference.conv2d_backward, CONV2D_GRADS), backward=True)
 
 
 @pytest.mark.task("maxpool2d_forward")
@@ -85,7 +71,7 @@ def test_maxpool2d_backward_hidden(impl, sample, device):
 @pytest.mark.task("maxpool2d_backward")
 @pytest.mark.parametrize("sample", samples.maxpool2d_samples()[::3], ids=str)
 def test_maxpool2d_backward_matches_reference(impl, sample, reference):
-    check_maxpool2d(impl, sample, reference_oracle(reference.maxpool2d_forward, reference.maxpool2d_backward),
+    check_maxpool2d(impl, sample, oracle_from(reference.maxpool2d_forward, reference.maxpool2d_backward),
                     backward=True)
 
 
