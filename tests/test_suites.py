@@ -52,7 +52,7 @@ def test_hidden_cuda_comparisons_skip_with_a_reason_without_gpu():
 
 def test_a_learner_file_that_does_not_import_gets_one_line(submission):
     sub = submission(source="import numpy as np\n\ndef conv2d_forward(x, w:\n    pass\n")
-    proc = run("-m", "pytest", "assignments/a1_convolution", "--impl", str(sub), "-p", "no:cacheprovider")
+    proc = run("-m", "pytest", "assignments/a1_convolution", "--impl", str(sub), "-q", "-p", "no:cacheprovider")
     assert proc.returncode == 1
     assert "could not import a1_convolution/conv.py: SyntaxError" in proc.stdout
     assert "Traceback" not in proc.stdout and len(proc.stdout.splitlines()) < 15, proc.stdout
