@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from assignments.common.fast import conv as fast
+from assignments.common.fast import norms as fast_norms
 from solutions.a1_convolution import conv as reference
+from solutions.a2_normalization import norms as reference_norms
 
 
 def _median_seconds(fn, repeat: int) -> float:
@@ -71,6 +73,35 @@ def _pool_case(n, c, size, dtype):
     return f"max_pool2d 2x2, N={n} C={c} {size}x{size}", ours(fast), ours(reference), torch_run
 
 
+def _norm_case(kind, shape, dtype):
+    """batchnorm (training) or layernorm over the last axis, forward + backward."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    C = shape[1] if kind == "batchnorm" else shape[-1]
+    gamma, beta = np.ones(C, dtype), np.zeros(C, dtype)
+
+    def ours(module):
+        def run():
+            if kind == "batchnorm":
+                out, cache = module.batchnorm_forward(x, gamma, beta, np.zeros(C, dtype), np.ones(C, dtype))
+            else:
+                out, cache = module.layernorm_forward(x, gamma, beta)
+            getattr(module, f"{kind}_backward")(dout, cache)
+        return run
+
+    def torch_run():
+        xt, gt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, gamma, beta))
+        if kind == "batchnorm":
+            out = F.batch_norm(xt, torch.zeros(C, dtype=xt.dtype), torch.ones(C, dtype=xt.dtype), gt, bt, training=True)
+        else:
+            out = F.layer_norm(xt, (C,), gt, bt)
+        out.backward(torch.from_numpy(dout))
+
+    label = "x".join(map(str, shape))
+    return f"{kind} {label}", ours(fast_norms), ours(reference_norms), torch_run
+
+
 def main(quick: bool = False, repeat: int = 20) -> list[dict]:
     threads = numba.get_num_threads()
     torch.set_num_threads(threads)
@@ -81,8 +112,10 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
         table.add_column(column, justify="right" if column != "operation" else "left")
     rows = []
     for dtype in (np.float32, np.float64):
-        cases = ([_conv_case(2, 4, 8, 8, dtype), _pool_case(2, 4, 8, dtype)] if quick else
-                 [_conv_case(16, 32, 64, 32, dtype), _pool_case(16, 64, 32, dtype)])
+        cases = ([_conv_case(2, 4, 8, 8, dtype), _pool_case(2, 4, 8, dtype),
+                  _norm_case("batchnorm", (4, 3, 4, 4), dtype), _norm_case("layernorm", (2, 3, 8), dtype)] if quick else
+                 [_conv_case(16, 32, 64, 32, dtype), _pool_case(16, 64, 32, dtype),
+                  _norm_case("batchnorm", (32, 64, 32, 32), dtype), _norm_case("layernorm", (32, 128, 256), dtype)])
         for name, fast_run, ref_run, torch_run in cases:
             with console.status(f"timing {name} {np.dtype(dtype)}"):
                 t_fast, t_ref, t_torch = (_median_seconds(fn, repeat) for fn in (fast_run, ref_run, torch_run))

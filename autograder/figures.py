@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_sample_image  # noqa: E402
 
 from solutions.a1_convolution import conv  # noqa: E402
+from solutions.a2_normalization import norms  # noqa: E402
 
 
 def _photo(size: int = 160) -> np.ndarray:
@@ -88,7 +89,53 @@ def receptive_fields(path: Path) -> Path:
     return path
 
 
+def shared_statistics(name: str, shape=(4, 6, 5)) -> np.ndarray:
+    """Which values share their mean and variance with x[0, 0, 0]: nudge that one value and see
+    which outputs of the reference move. A boolean (N, C, HW) mask."""
+    N, C, _ = shape
+    x = np.random.default_rng(0).standard_normal(shape)
+    ones, zeros = np.ones(C), np.zeros(C)
+    run = {
+        "batch norm": lambda x: norms.batchnorm_forward(x, ones, zeros, np.zeros(C), np.ones(C))[0],
+        "layer norm": lambda x: norms.layernorm_forward(x, np.ones(shape[1:]), np.zeros(shape[1:]))[0],
+        "instance norm": lambda x: norms.instancenorm_forward(x, ones, zeros)[0],
+        "group norm (2 groups)": lambda x: norms.groupnorm_forward(x, ones, zeros, 2)[0],
+    }[name]
+    nudged = x.copy()
+    nudged[0, 0, 0] += 1.0
+    moved = np.abs(run(nudged) - run(x)) > 1e-12
+    moved[0, 0, 0] = True
+    return moved
+
+
+def normalization_axes(path: Path) -> Path:
+    """The classic N / C / HW cubes (Wu and He, 2018), each shaded from the reference's behaviour."""
+    names = ["batch norm", "layer norm", "instance norm", "group norm (2 groups)"]
+    fig = plt.figure(figsize=(13, 3.8))
+    for i, name in enumerate(names):
+        mask = shared_statistics(name)  # (N, C, HW)
+        ax = fig.add_subplot(1, 4, i + 1, projection="3d")
+        filled = np.ones_like(mask)
+        colors = np.where(mask[..., None], np.array([0.16, 0.44, 0.78, 0.9]), np.array([0.85, 0.85, 0.85, 0.25]))
+        # axes: x = C, y = N, z = HW, as in the Group Normalization paper's figure
+        ax.voxels(filled.transpose(1, 0, 2), facecolors=colors.transpose(1, 0, 2, 3), edgecolor=(0.3, 0.3, 0.3, 0.3))
+        ax.set_xlabel("C")
+        ax.set_ylabel("N")
+        ax.set_zlabel("HW")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_zticks([])
+        ax.set_title(name)
+    fig.suptitle("Blue: the values that share one mean and variance (found by nudging one value "
+                 "and watching which outputs of the reference move)")
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw_all(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     return [cross_correlation(out_dir / "a1_cross_correlation.png"),
-            receptive_fields(out_dir / "a1_receptive_fields.png")]
+            receptive_fields(out_dir / "a1_receptive_fields.png"),
+            normalization_axes(out_dir / "a2_normalization_axes.png")]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from assignments.common import catalog
+
 KIT = Path(__file__).resolve().parent.parent
 REFERENCE = KIT / "solutions" / "a1_convolution" / "conv.py"
 
@@ -33,13 +35,14 @@ def submission(tmp_path):
 
     Each edit is (old, new); it must apply exactly where intended (the count is checked).
     """
-    def make(edits=(), source=None, extra_files=None):
-        text = source if source is not None else REFERENCE.read_text()
+    def make(edits=(), source=None, extra_files=None, assignment="a1_convolution"):
+        a = catalog.get(assignment)
+        text = source if source is not None else (KIT / "solutions" / a.name / a.file).read_text()
         for old, new, *count in edits:
             expected = count[0] if count else 1
             assert text.count(old) == expected, f"edit does not apply {expected} time(s): {old!r}"
             text = text.replace(old, new)
-        path = tmp_path / "sub" / "a1_convolution" / "conv.py"
+        path = tmp_path / "sub" / a.name / a.file
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         for name, content in (extra_files or {}).items():

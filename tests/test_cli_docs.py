@@ -16,12 +16,13 @@ def test_checklist_shows_every_task_with_done_or_not():
     proc = run("-m", "autograder", "checklist", env=WIDE)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for t in catalog.A1.tasks:
-        assert t.qualified("a1_convolution") in out
-    assert out.count("not done") == len(catalog.A1.tasks) and "0 of 100 points" in out
-    assert "handouts/a1_convolution.md#" in out
+    tasks = [(a, t) for a in catalog.ASSIGNMENTS.values() for t in a.tasks]
+    total = sum(t.points for _, t in tasks)
+    for a, t in tasks:
+        assert t.qualified(a.name) in out and t.read in out
+    assert out.count("not done") == len(tasks) and f"0 of {total:g} points" in out
     done = run("-m", "autograder", "checklist", str(KIT / "solutions"), env=WIDE).stdout
-    assert done.count("✓ done") == len(catalog.A1.tasks) and "not done" not in done and "100 of 100" in done
+    assert done.count("✓ done") == len(tasks) and "not done" not in done and f"{total:g} of {total:g}" in done
 
 
 def test_benchmark_runs_and_reports_ratios():
@@ -32,7 +33,8 @@ def test_benchmark_runs_and_reports_ratios():
 
 def test_figures_are_drawn_by_the_code(tmp_path):
     paths = figures.draw_all(tmp_path)
-    assert [p.name for p in paths] == ["a1_cross_correlation.png", "a1_receptive_fields.png"]
+    assert [p.name for p in paths] == ["a1_cross_correlation.png", "a1_receptive_fields.png",
+                                       "a2_normalization_axes.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
         assert (KIT / "handouts" / "figures" / p.name).exists(), "commit the figure: python -m autograder figures"
@@ -41,6 +43,15 @@ def test_figures_are_drawn_by_the_code(tmp_path):
 def test_receptive_field_of_stacked_convolutions():
     rows, cols = figures.receptive_field((1, 1, 15, 15), [dict(padding=1)] * 3).nonzero()
     assert np.ptp(rows) + 1 == 7 == np.ptp(cols) + 1
+
+
+def test_the_normalization_figure_shades_the_right_axes():
+    assert figures.shared_statistics("batch norm")[:, 0, :].all() and not figures.shared_statistics("batch norm")[:, 1:].any()
+    assert figures.shared_statistics("layer norm")[0].all() and not figures.shared_statistics("layer norm")[1:].any()
+    instance = figures.shared_statistics("instance norm")
+    assert instance[0, 0].all() and instance.sum() == instance[0, 0].size
+    group = figures.shared_statistics("group norm (2 groups)")
+    assert group[0, :3].all() and group.sum() == group[0, :3].size
 
 
 def _anchors(markdown: str) -> set[str]:

@@ -8,7 +8,8 @@ import pytest
 from assignments.common import catalog
 from tests.conftest import KIT, grade, run
 
-A1_TASKS = [t.qualified("a1_convolution") for t in catalog.A1.tasks]
+ALL_TASKS = [t.qualified(a.name) for a in catalog.ASSIGNMENTS.values() for t in a.tasks]
+A1 = ("--assignment", "a1_convolution")
 
 
 def scores(report):
@@ -17,8 +18,8 @@ def scores(report):
 
 def test_reference_scores_full_marks_in_gradescope_schema():
     report = grade(KIT / "solutions")
-    assert report["score"] == 100 == sum(t.points for t in catalog.A1.tasks)
-    assert [t["name"] for t in report["tests"]] == A1_TASKS
+    assert report["score"] == report["max_score"] == 100 * len(catalog.ASSIGNMENTS)
+    assert [t["name"] for t in report["tests"]] == ALL_TASKS
     for t in report["tests"]:
         assert set(t) >= {"name", "score", "max_score", "status", "output"}
         assert t["status"] == "passed" and t["score"] == t["max_score"], t
@@ -37,7 +38,8 @@ def test_missing_file_scores_zero_with_a_message(tmp_path):
     report = grade(tmp_path)
     assert report["score"] == 0
     for t in report["tests"]:
-        assert "a1_convolution/conv.py was not found in the submission" in t["output"]
+        a = catalog.get(t["name"].split("/")[0])
+        assert f"{a.name}/{a.file} was not found in the submission" in t["output"]
 
 
 # -------------------------------------------------------------------------- planted bugs
@@ -65,11 +67,47 @@ PLANTED = {
 }
 
 
-@pytest.mark.parametrize("bug", PLANTED)
-def test_each_planted_bug_loses_points_on_its_task(submission, bug):
-    edits, task = PLANTED[bug]
-    report = grade(submission(edits))
-    task_report = report["by_task"][f"a1_convolution/{task}"]
+PLANTED_NORMS = {
+    "eps_outside_sqrt": ([("inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (np.sqrt(var) + eps)")],
+                         "batchnorm_forward"),
+    "unbiased_variance": ([("var = x.var(axis=axes)  # (C,)", "var = x.var(axis=axes, ddof=1)  # (C,)")],
+                          "batchnorm_forward"),
+    "batch_statistics_in_eval": ([("    if training:\n        n = x.size // C", "    if True:\n        n = x.size // C")],
+                                 "batchnorm_forward"),
+    "running_var_biased": ([("running_var += momentum * var * n / (n - 1)", "running_var += momentum * var")],
+                           "batchnorm_running_stats"),
+    "momentum_flipped": ([("running_mean *= 1 - momentum", "running_mean *= momentum"),
+                          ("running_mean += momentum * mean", "running_mean += (1 - momentum) * mean")],
+                         "batchnorm_running_stats"),
+    "running_stats_not_in_place": ([("running_mean *= 1 - momentum  # in place: the caller's array changes\n"
+                                     "        running_mean += momentum * mean",
+                                     "running_mean = (1 - momentum) * running_mean + momentum * mean")],
+                                   "batchnorm_running_stats"),
+    "statistics_treated_as_constants": ([("        g = g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True)\n",
+                                          "        pass\n")], "batchnorm_backward"),
+    "dgamma_summed_over_batch_only": ([("dgamma = (dout * x_hat).sum(axis=axes)  # (C,)\n    dbeta = dout.sum(axis=axes)  # (C,)\n    g = dout * gamma.reshape(shape)  # dL/dx_hat",
+                                        "dgamma = (dout * x_hat).sum(axis=0).reshape(-1)[:gamma.size]\n    dbeta = dout.sum(axis=axes)  # (C,)\n    g = dout * gamma.reshape(shape)  # dL/dx_hat")],
+                                      "batchnorm_backward"),
+    "layernorm_over_last_axis_only": ([("axes = tuple(range(x.ndim - gamma.ndim, x.ndim))  # the normalized axes",
+                                        "axes = (x.ndim - 1,)")], "layernorm"),
+    "layernorm_eps_outside_sqrt": ([("inv_std = 1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)\n    x_hat = (x - mean) * inv_std  # like x",
+                                     "inv_std = 1.0 / (np.sqrt(x.var(axis=axes, keepdims=True)) + eps)\n    x_hat = (x - mean) * inv_std  # like x")],
+                                   "layernorm"),
+    "instancenorm_over_the_batch_too": ([("axes = tuple(range(2, x.ndim))  # the spatial axes",
+                                          "axes = (0,) + tuple(range(2, x.ndim))")], "instancenorm"),
+    "groupnorm_channels_interleaved": ([("xg = x.reshape(N, num_groups, -1)",
+                                         "xg = np.moveaxis(x.reshape(N, C // num_groups, num_groups, -1), 2, 1).reshape(N, num_groups, -1)")],
+                                       "groupnorm"),
+}
+BUGS = [pytest.param("a1_convolution", bug, id=bug) for bug in PLANTED] + \
+       [pytest.param("a2_normalization", bug, id=bug) for bug in PLANTED_NORMS]
+
+
+@pytest.mark.parametrize("assignment, bug", BUGS)
+def test_each_planted_bug_loses_points_on_its_task(submission, assignment, bug):
+    edits, task = {"a1_convolution": PLANTED, "a2_normalization": PLANTED_NORMS}[assignment][bug]
+    report = grade(submission(edits, assignment=assignment), "--assignment", assignment)
+    task_report = report["by_task"][f"{assignment}/{task}"]
     assert task_report["score"] < task_report["max_score"], f"{bug} kept all of {task}'s points"
     assert task_report["status"] == "failed" and report["score"] < 100
 
@@ -79,7 +117,7 @@ def test_each_planted_bug_loses_points_on_its_task(submission, bug):
 
 def test_syntax_error_costs_a1_and_the_command_still_reports(submission):
     sub = submission(source=(KIT / "solutions/a1_convolution/conv.py").read_text() + "\ndef broken(:\n")
-    report = grade(sub)
+    report = grade(sub, *A1)
     assert report["score"] == 0
     for t in report["tests"]:
         assert "could not be imported: SyntaxError" in t["output"] and "line" in t["output"]
@@ -88,7 +126,7 @@ def test_syntax_error_costs_a1_and_the_command_still_reports(submission):
 def test_hang_costs_only_the_tasks_that_hang(submission):
     sub = submission([("    x_pad, w, has_bias, (sh, sw)", "    while True:\n        pass\n    x_pad, w, has_bias, (sh, sw)")])
     start = time.monotonic()
-    report = grade(sub, "--task-timeout", "2")
+    report = grade(sub, "--task-timeout", "2", *A1)
     assert time.monotonic() - start < 120
     s = scores(report)
     assert s["a1_convolution/conv2d_backward"] == 0 and s["a1_convolution/conv2d_dilation_groups"] == 0
@@ -99,14 +137,14 @@ def test_hang_costs_only_the_tasks_that_hang(submission):
 
 def test_hang_at_import_costs_the_assignment(submission):
     report = grade(submission([("import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n")]),
-                   "--task-timeout", "2")
+                   "--task-timeout", "2", *A1)
     assert report["score"] == 0
     assert "importing conv.py did not finish" in report["tests"][0]["output"]
 
 
 @pytest.mark.parametrize("module", ["torch", "solutions.a1_convolution.conv", "assignments.common.fast.conv"])
 def test_forbidden_import_costs_the_tasks_with_a_reason(submission, module):
-    report = grade(submission([("import numpy as np\n", f"import numpy as np\nimport {module}\n")]))
+    report = grade(submission([("import numpy as np\n", f"import numpy as np\nimport {module}\n")]), *A1)
     assert report["score"] == 0
     assert f"may not import '{module.split('.')[0]}'" in report["tests"][0]["output"]
     assert "numpy only" in report["tests"][0]["output"]
@@ -114,13 +152,13 @@ def test_forbidden_import_costs_the_tasks_with_a_reason(submission, module):
 
 def test_torch_imported_inside_one_function_costs_that_function(submission):
     edit = ("    x_shape, dtype, argmax,", "    import torch\n    x_shape, dtype, argmax,")
-    s = scores(grade(submission([edit])))
+    s = scores(grade(submission([edit]), *A1))
     assert s["a1_convolution/maxpool2d_backward"] == 0
     assert s["a1_convolution/conv2d_forward"] == 25
 
 
 def test_crash_costs_only_the_task_in_flight(submission):
-    report = grade(submission([("    x_shape, dtype, argmax,", "    import os\n    os._exit(3)\n    x_shape, dtype, argmax,")]))
+    report = grade(submission([("    x_shape, dtype, argmax,", "    import os\n    os._exit(3)\n    x_shape, dtype, argmax,")]), *A1)
     assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
     assert "crashed" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
     assert report["score"] == 85
@@ -128,7 +166,7 @@ def test_crash_costs_only_the_task_in_flight(submission):
 
 def test_memory_blow_up_costs_only_its_task(submission):
     edit = ("    x_shape, dtype, argmax,", "    hog = [np.ones(10**7) for _ in range(10**5)]\n    x_shape, dtype, argmax,")
-    report = grade(submission([edit]))
+    report = grade(submission([edit]), *A1)
     assert report["score"] == 85
     assert "MemoryError" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
 
@@ -138,18 +176,18 @@ def test_stray_conftest_and_sitecustomize_are_ignored(submission):
     sub = submission(extra_files={"conftest.py": poison, "a1_convolution/conftest.py": poison,
                                   "sitecustomize.py": poison, "a1_convolution/sitecustomize.py": poison,
                                   "a1_convolution/numpy.py": poison})
-    assert grade(sub)["score"] == 100
+    assert grade(sub, *A1)["score"] == 100
 
 
 def test_prints_do_not_disturb_grading(submission):
     sub = submission([("    N, C, H, W = x.shape\n    F, Cg", "    print('debugging', x.shape)\n    N, C, H, W = x.shape\n    F, Cg")])
-    assert grade(sub)["score"] == 100
+    assert grade(sub, *A1)["score"] == 100
 
 
 def test_returning_something_that_is_not_an_array_is_reported(submission):
     edit = ("    return dx_pad[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W)",
             "    class Opaque:\n        pass\n    return Opaque()")
-    report = grade(submission([edit]))
+    report = grade(submission([edit]), *A1)
     output = report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
     assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
     assert "expected a numpy array, got <a Opaque object>" in output
@@ -158,6 +196,8 @@ def test_returning_something_that_is_not_an_array_is_reported(submission):
 def test_table_format_and_bad_arguments():
     proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a1_convolution")
     assert proc.returncode == 0 and "100 / 100" in proc.stdout
+    proc = run("-m", "autograder", "grade", "solutions")
+    assert proc.returncode == 0 and f"{100 * len(catalog.ASSIGNMENTS)} / {100 * len(catalog.ASSIGNMENTS)}" in proc.stdout
     proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a9_nothing")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = run("-m", "autograder", "grade", "no/such/dir")

@@ -61,7 +61,21 @@ A1 = Assignment(
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1,)}
+A2 = Assignment(
+    name="a2_normalization",
+    file="norms.py",
+    handout="handouts/a2_normalization.md",
+    tasks=(
+        Task("batchnorm_forward", 20, _handout("a2_normalization", "2-batch-normalization")),
+        Task("batchnorm_backward", 20, _handout("a2_normalization", "3-the-backward-pass")),
+        Task("batchnorm_running_stats", 15, _handout("a2_normalization", "4-running-statistics-train-vs-eval")),
+        Task("layernorm", 15, _handout("a2_normalization", "5-layer-instance-and-group-normalization")),
+        Task("instancenorm", 15, _handout("a2_normalization", "5-layer-instance-and-group-normalization")),
+        Task("groupnorm", 15, _handout("a2_normalization", "5-layer-instance-and-group-normalization")),
+    ),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2)}
 
 
 def get(name: str) -> Assignment:

@@ -40,6 +40,16 @@ def array(rng: np.random.Generator, shape, dtype=np.float64, layout: str = "cont
     return values
 
 
+def _copy(a):
+    if not isinstance(a, np.ndarray):
+        return a
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return a.copy(order="K")
+    buf = np.zeros(a.shape + (2,), dtype=a.dtype)  # keep it a non-contiguous view
+    buf[..., 0] = a
+    return buf[..., 0]
+
+
 @dataclass
 class Sample:
     """One call of an operator: ``fn(*args, **kwargs)``."""
@@ -48,6 +58,12 @@ class Sample:
     names: tuple[str, ...]  # the names of the positional arguments, for messages
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    mutable: tuple[str, ...] = ()  # arguments the call updates in place (running statistics)
+
+    def copy(self) -> "Sample":
+        """The same call on copies of the arrays (same dtype and layout): run the learner on a
+        copy, so that in-place updates never leak into the oracle or into another test."""
+        return Sample(self.name, self.names, tuple(_copy(a) for a in self.args), dict(self.kwargs), self.mutable)
 
     @property
     def dtype(self) -> np.dtype:

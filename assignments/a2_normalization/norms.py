@@ -1,0 +1,162 @@
+"""Assignment 2: batch, layer, instance and group normalization, forward and backward, in numpy.
+
+Read handouts/a2_normalization.md first. The four layers are one operation,
+
+    x_hat = (x - mean) / sqrt(var + eps)        (biased variance: divide by n)
+    out   = gamma * x_hat + beta
+
+computed over different axes of the same array:
+
+    batch norm     per channel, over the batch and the spatial axes       (N, ., *S)
+    layer norm     per sample, over the trailing gamma.ndim axes          (., *normalized_shape)
+    instance norm  per (sample, channel), over the spatial axes           (., ., *S)
+    group norm     per (sample, group of channels), over the group's channels and space
+
+and they share one backward formula (handout section 3). Each function below stands on its
+own: write them one by one. All keep the input dtype and never modify their inputs, except
+that batchnorm_forward updates the running statistics in place in training mode.
+
+Run the visible tests with:  pytest assignments/a2_normalization
+"""
+
+import numpy as np
+
+
+def _check(condition, message):
+    if not condition:
+        raise ValueError(message)
+
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    """Batch normalization (Ioffe and Szegedy, 2015), as torch.nn.functional.batch_norm.
+
+        training:  mean, var over every axis but C (biased var), then IN PLACE
+                   running_mean = (1 - momentum) * running_mean + momentum * mean
+                   running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
+        eval:      mean, var = running_mean, running_var (nothing is updated)
+        out = gamma * (x - mean) / sqrt(var + eps) + beta                  (per channel)
+
+    Args:
+        x: (N, C) or (N, C, *spatial).
+        gamma, beta, running_mean, running_var: (C,).
+        training: batch statistics (True) or running statistics (False).
+        momentum: weight of the new batch in the running averages, in [0, 1].
+        eps: added to the variance inside the square root.
+
+    Returns:
+        out shaped like x, and a cache for batchnorm_backward.
+
+    See handouts/a2_normalization.md, sections 1-2 and 4.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("batchnorm_forward is not implemented yet")
+
+
+def batchnorm_backward(dout, cache):
+    """Gradients of batchnorm_forward, in either mode.
+
+        training:  dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),  g = gamma * dout
+                   (means per channel over the normalized axes: the batch statistics depend on x)
+        eval:      dx = inv_std * g                 (the running statistics are constants)
+        dgamma = sum(dout * x_hat),  dbeta = sum(dout)      (per channel)
+
+    Returns:
+        (dx, dgamma, dbeta).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("batchnorm_backward is not implemented yet")
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer normalization (Ba, Kiros and Hinton, 2016), as
+    F.layer_norm(x, gamma.shape, gamma, beta, eps).
+
+        mean, var over the trailing gamma.ndim axes of each sample (biased var)
+        out = gamma * (x - mean) / sqrt(var + eps) + beta      (gamma per normalized position)
+
+    Args:
+        x: (..., *normalized_shape).
+        gamma, beta: normalized_shape, the trailing shape of x.
+
+    Returns:
+        out shaped like x, and a cache for layernorm_backward.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("layernorm_forward is not implemented yet")
+
+
+def layernorm_backward(dout, cache):
+    """Gradients of layernorm_forward:
+
+        dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),  g = gamma * dout
+        (means over the normalized axes of each sample)
+        dgamma = sum over the leading axes of dout * x_hat,  dbeta = sum of dout
+
+    Returns:
+        (dx, dgamma, dbeta).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("layernorm_backward is not implemented yet")
+
+
+def instancenorm_forward(x, gamma, beta, eps=1e-5):
+    """Instance normalization (Ulyanov, Vedaldi and Lempitsky, 2016), as
+    F.instance_norm(x, weight=gamma, bias=beta, eps=eps).
+
+        mean, var per (sample, channel) over the spatial axes (biased var)
+        out = gamma * (x - mean) / sqrt(var + eps) + beta      (gamma per channel)
+
+    Args:
+        x: (N, C, *spatial), at least one spatial axis.
+        gamma, beta: (C,).
+
+    Returns:
+        out shaped like x, and a cache for instancenorm_backward.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("instancenorm_forward is not implemented yet")
+
+
+def instancenorm_backward(dout, cache):
+    """Gradients of instancenorm_forward (the same formula, means over the spatial axes):
+
+        dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),  g = gamma * dout
+        dgamma, dbeta: sums over the batch and spatial axes, per channel
+
+    Returns:
+        (dx, dgamma, dbeta).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("instancenorm_backward is not implemented yet")
+
+
+def groupnorm_forward(x, gamma, beta, num_groups, eps=1e-5):
+    """Group normalization (Wu and He, 2018), as F.group_norm(x, num_groups, gamma, beta, eps).
+
+        split the C channels into num_groups groups of C // num_groups;
+        mean, var per (sample, group) over the group's channels and the spatial axes
+        out = gamma * (x - mean) / sqrt(var + eps) + beta      (gamma per channel)
+    num_groups = 1 is layer norm over (C, *spatial); num_groups = C is instance norm.
+
+    Args:
+        x: (N, C, *spatial); C divisible by num_groups.
+        gamma, beta: (C,).
+
+    Returns:
+        out shaped like x, and a cache for groupnorm_backward.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("groupnorm_forward is not implemented yet")
+
+
+def groupnorm_backward(dout, cache):
+    """Gradients of groupnorm_forward (the same formula, means over each group):
+
+        dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),  g = gamma * dout
+        dgamma, dbeta: sums over the batch and spatial axes, per channel
+
+    Returns:
+        (dx, dgamma, dbeta).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("groupnorm_backward is not implemented yet")

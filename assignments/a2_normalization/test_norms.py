@@ -1,0 +1,82 @@
+"""Visible tests for assignment 2. Run: pytest assignments/a2_normalization
+
+Each test compares your function with PyTorch (float64) on one small case; a failure names
+the case (shapes, dtype, eps, momentum, training) and how far off you were.
+"""
+
+import numpy as np
+import pytest
+
+from assignments.a2_normalization import samples
+from assignments.common import oracles
+from assignments.common.testing import assert_close, call, check_forward_backward
+
+GRADS = ("dx", "dgamma", "dbeta")
+
+
+def check(impl, op, sample, oracle, backward=False):
+    check_forward_backward(impl, op, sample, oracle, GRADS, backward)
+
+
+def check_running_stats(impl, sample, oracle=oracles.batchnorm):
+    """Training updates the caller's running_mean / running_var in place, as PyTorch; eval
+    leaves them alone (``call`` fails if an argument outside sample.mutable changes)."""
+    expected = oracle(sample)
+    mine = sample.copy()
+    call(impl.batchnorm_forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
+    context = f"batchnorm_forward({sample.describe()})"
+    for i, name in ((3, "running_mean"), (4, "running_var")):
+        assert_close(mine.args[i], getattr(expected, name), dtype=sample.dtype, what=f"{name} after the call "
+                     "(updated in place, with the unbiased batch variance)", context=context)
+
+
+@pytest.mark.task("batchnorm_forward")
+@pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
+def test_batchnorm_forward(impl, sample):
+    check(impl, "batchnorm", sample, oracles.batchnorm)
+
+
+@pytest.mark.task("batchnorm_backward")
+@pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
+def test_batchnorm_backward(impl, sample):
+    check(impl, "batchnorm", sample, oracles.batchnorm, backward=True)
+
+
+@pytest.mark.task("batchnorm_running_stats")
+@pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
+def test_batchnorm_running_stats(impl, sample):
+    check_running_stats(impl, sample)
+
+
+@pytest.mark.task("layernorm")
+@pytest.mark.parametrize("sample", samples.layernorm_samples(), ids=str)
+def test_layernorm(impl, sample):
+    check(impl, "layernorm", sample, oracles.layernorm)
+    check(impl, "layernorm", sample, oracles.layernorm, backward=True)
+
+
+@pytest.mark.task("instancenorm")
+@pytest.mark.parametrize("sample", samples.instancenorm_samples(), ids=str)
+def test_instancenorm(impl, sample):
+    check(impl, "instancenorm", sample, oracles.instancenorm)
+    check(impl, "instancenorm", sample, oracles.instancenorm, backward=True)
+
+
+@pytest.mark.task("groupnorm")
+@pytest.mark.parametrize("sample", samples.groupnorm_samples(), ids=str)
+def test_groupnorm(impl, sample):
+    check(impl, "groupnorm", sample, oracles.groupnorm)
+    check(impl, "groupnorm", sample, oracles.groupnorm, backward=True)
+
+
+TASK_OF = {"batchnorm_forward": "batchnorm_forward", "layernorm_forward": "layernorm",
+           "instancenorm_forward": "instancenorm", "groupnorm_forward": "groupnorm"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.task(TASK_OF[c[0]]), id=c[1])
+                                  for c in samples.invalid_calls()])
+def test_bad_arguments_raise_value_error(impl, case):
+    function, description, args, kwargs, word = case
+    with pytest.raises(ValueError) as excinfo:
+        getattr(impl, function)(*args, **kwargs)
+    assert word in str(excinfo.value), f"{function}, {description}: the ValueError message should name {word!r}"
