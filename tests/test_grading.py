@@ -99,13 +99,31 @@ PLANTED_NORMS = {
                                          "xg = np.moveaxis(x.reshape(N, C // num_groups, num_groups, -1), 2, 1).reshape(N, num_groups, -1)")],
                                        "groupnorm"),
 }
+PLANTED_DROPOUT = {
+    "keep_drop_confused": ([("keep = rng.random(x.shape) >= p", "keep = rng.random(x.shape) < p")], "dropout_inverted"),
+    "no_scaling": ([('scale = (1.0 / (1.0 - p) if p < 1 else 0.0) if scale_at == "train" else 1.0',
+                     'scale = 1.0')], "dropout_inverted"),
+    "scaled_by_keep_probability": ([("(1.0 / (1.0 - p) if p < 1 else 0.0)", "(1.0 - p)")], "dropout_inverted"),
+    "drops_in_eval": ([("    if not training:\n", "    if False:\n")], "dropout_inverted"),
+    "nan_for_p_one": ([("(1.0 / (1.0 - p) if p < 1 else 0.0)", "(1.0 / (1.0 - p) if p <= 1 else 0.0)")],
+                      "dropout_inverted"),
+    "test_time_eval_unscaled": ([('scale = 1.0 if scale_at == "train" else 1.0 - p', "scale = 1.0")],
+                                "dropout_test_time_scaling"),
+    "fresh_mask_in_backward": ([("    factor = cache\n    return dout * factor",
+                                 "    factor = cache\n    if factor.ndim:\n"
+                                 "        factor = (np.random.default_rng().random(factor.shape) < (factor != 0).mean()) * factor.max()\n"
+                                 "    return dout * factor")], "dropout_backward"),
+    "mutates_input": ([("    return x * factor, factor", "    x *= factor\n    return x, factor")], "dropout_inverted"),
+}
 BUGS = [pytest.param("a1_convolution", bug, id=bug) for bug in PLANTED] + \
-       [pytest.param("a2_normalization", bug, id=bug) for bug in PLANTED_NORMS]
+       [pytest.param("a2_normalization", bug, id=bug) for bug in PLANTED_NORMS] + \
+       [pytest.param("a3_dropout", bug, id=bug) for bug in PLANTED_DROPOUT]
+BY_ASSIGNMENT = {"a1_convolution": PLANTED, "a2_normalization": PLANTED_NORMS, "a3_dropout": PLANTED_DROPOUT}
 
 
 @pytest.mark.parametrize("assignment, bug", BUGS)
 def test_each_planted_bug_loses_points_on_its_task(submission, assignment, bug):
-    edits, task = {"a1_convolution": PLANTED, "a2_normalization": PLANTED_NORMS}[assignment][bug]
+    edits, task = BY_ASSIGNMENT[assignment][bug]
     report = grade(submission(edits, assignment=assignment), "--assignment", assignment)
     task_report = report["by_task"][f"{assignment}/{task}"]
     assert task_report["score"] < task_report["max_score"], f"{bug} kept all of {task}'s points"

@@ -75,7 +75,18 @@ A2 = Assignment(
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2)}
+A3 = Assignment(
+    name="a3_dropout",
+    file="dropout.py",
+    handout="handouts/a3_dropout.md",
+    tasks=(
+        Task("dropout_inverted", 40, _handout("a3_dropout", "2-inverted-dropout")),
+        Task("dropout_test_time_scaling", 30, _handout("a3_dropout", "3-scaling-at-test-time")),
+        Task("dropout_backward", 30, _handout("a3_dropout", "4-the-backward-pass")),
+    ),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3)}
 
 
 def get(name: str) -> Assignment:

@@ -15,6 +15,7 @@ The oracle is computed in float64 from the very same (float32) inputs.
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -121,3 +122,13 @@ def oracle_from(forward, backward, grads=("dx",)):
         result = backward(dout, cache)
         return SimpleNamespace(out=out, **dict(zip(grads, result if len(grads) > 1 else (result,))))
     return oracle
+
+
+def hoeffding_bound(n: int, value_range: float = 1.0, delta: float = 1e-9) -> float:
+    """How far the mean of n independent values in an interval of width ``value_range`` may
+    stray from its expectation: P(|mean - E| >= t) <= 2 exp(-2 n t^2 / range^2) = delta.
+
+    With delta = 1e-9 a correct implementation fails a statistical check about once in a
+    billion runs, whatever way it draws its random numbers (no normal approximation).
+    """
+    return value_range * math.sqrt(math.log(2 / delta) / (2 * n))

@@ -1,0 +1,29 @@
+"""Inputs for the visible a3 tests: nonzero values (so that a dropped unit is told apart from
+a kept one by out == 0), several drop probabilities, float64 and float32."""
+
+import numpy as np
+
+from assignments.common.samples import array, rng_for
+
+PROBABILITIES = (0.1, 0.5, 0.8)
+DTYPES = (np.float64, np.float32)
+
+
+def nonzero(name, shape, dtype=np.float64, layout="contiguous"):
+    """Values with |x| in [0.5, 1.5] and random signs: never 0."""
+    rng = rng_for(name)
+    x = array(rng, shape, dtype, layout, low=0.5, high=1.5)
+    x *= np.where(rng.random(shape) < 0.5, -1, 1).astype(dtype)
+    return x
+
+
+def cases(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="contiguous"):
+    """(x, p) pairs, with an id, for pytest.mark.parametrize."""
+    return [(f"p{p}-{np.dtype(d).name}-{'x'.join(map(str, shape))}", nonzero(f"{shape}{p}{np.dtype(d)}", shape, d, layout), p)
+            for p in probabilities for d in dtypes]
+
+
+def invalid_calls():
+    """(description, kwargs, word the ValueError message must contain)."""
+    return [("p above 1", dict(p=1.5), "p"), ("p below 0", dict(p=-0.1), "p"),
+            ("unknown scale_at", dict(p=0.5, scale_at="both"), "scale_at")]

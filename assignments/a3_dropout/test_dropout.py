@@ -1,0 +1,154 @@
+"""Visible tests for assignment 3. Run: pytest assignments/a3_dropout
+
+No test depends on how you draw the random mask. They check the structure (every output is 0
+or exactly x scaled the right way; the backward uses the forward's mask) and the statistics
+(the kept fraction and the mean activation), with bounds a correct implementation misses
+about once in a billion runs (assignments/common/testing.py: hoeffding_bound).
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from assignments.a3_dropout import samples
+from assignments.common.testing import assert_close, call, hoeffding_bound
+
+CASES = samples.cases()
+IDS = [c[0] for c in CASES]
+NAMES = ("x", "p")
+
+
+def forward(impl, x, p, seed=0, **kwargs):
+    return call(impl.dropout_forward, x, p, names=NAMES, rng=np.random.default_rng(seed), **kwargs)
+
+
+def check_training_output(x, p, out, scale, context):
+    """Every unit is 0 or x * scale; the kept fraction is 1 - p within the Hoeffding bound."""
+    __tracebackhide__ = True
+    assert isinstance(out, np.ndarray), f"out: expected a numpy array, got {type(out).__name__}\n  call: {context}"
+    kept = out != 0
+    expected = np.where(kept, x.astype(np.float64) * scale, 0.0)
+    assert_close(out, expected, dtype=x.dtype, what=f"out (each unit must be 0 or x * {scale:.4g})", context=context)
+    fraction, bound = kept.mean(), hoeffding_bound(x.size)
+    assert abs(fraction - (1 - p)) <= bound, (
+        f"{fraction:.3f} of the units were kept; with p={p} (the probability of DROPPING a unit) "
+        f"about {1 - p:.3f} should be (allowed: +-{bound:.3f})\n  call: {context}")
+    return kept
+
+
+# ------------------------------------------------------------------ inverted dropout
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
+def test_inverted_training(impl, name, x, p):
+    out, _ = forward(impl, x, p)
+    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True)")
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("name, x, p", CASES[:2], ids=IDS[:2])
+def test_inverted_eval_is_the_identity(impl, name, x, p):
+    out, _ = forward(impl, x, p, training=False)
+    assert_close(out, x, dtype=x.dtype, what="out in eval mode (inverted dropout changes nothing)",
+                 context=f"dropout_forward(x, p={p}, training=False)")
+
+
+@pytest.mark.task("dropout_inverted")
+def test_p_zero_keeps_everything_and_p_one_drops_everything(impl):
+    x = samples.nonzero("edges", (20, 30))
+    assert_close(forward(impl, x, 0.0)[0], x, dtype=x.dtype, what="out with p=0", context="dropout_forward(x, p=0.0)")
+    out, _ = forward(impl, x, 1.0)
+    assert not np.isnan(out).any(), "p=1 must give zeros, not NaN (avoid computing 1 / (1 - p) = 1 / 0)"
+    assert_close(out, np.zeros_like(x), dtype=x.dtype, what="out with p=1", context="dropout_forward(x, p=1.0)")
+
+
+@pytest.mark.task("dropout_inverted")
+def test_the_mask_comes_from_rng(impl):
+    x = samples.nonzero("rng", (40, 40))
+    first, _ = forward(impl, x, 0.5, seed=3)
+    again, _ = forward(impl, x, 0.5, seed=3)
+    assert np.array_equal(first, again), "the same rng seed must give the same mask: draw it from `rng`"
+    rng = np.random.default_rng(4)
+    one, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
+    two, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
+    assert not np.array_equal(one, two), "two calls with the same Generator must draw two different masks"
+    out, _ = call(impl.dropout_forward, x, 0.5, names=NAMES)  # rng=None: a fresh generator
+    assert out.shape == x.shape
+
+
+@pytest.mark.task("dropout_inverted")
+def test_expected_activation_is_preserved_like_torch(impl):
+    """E[out] = x with inverted dropout: the mean of many dropped-out ones is 1, for you and for PyTorch."""
+    p, x = 0.3, np.ones((200, 100))
+    mine = forward(impl, x, p)[0].mean()
+    theirs = F.dropout(torch.from_numpy(x), p=p, training=True).mean().item()
+    bound = hoeffding_bound(x.size, value_range=1 / (1 - p))
+    for who, mean in (("your dropout", mine), ("torch.nn.functional.dropout", theirs)):
+        assert abs(mean - 1) <= bound, f"{who}: mean activation {mean:.4f}, expected 1 +- {bound:.4f} (p={p})"
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("description, kwargs, word", samples.invalid_calls(), ids=lambda v: v if isinstance(v, str) else "")
+def test_bad_arguments_raise_value_error(impl, description, kwargs, word):
+    with pytest.raises(ValueError) as excinfo:
+        impl.dropout_forward(np.ones(3), **kwargs)
+    assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"
+
+
+# ------------------------------------------------------------------ scaling at test time
+
+
+@pytest.mark.task("dropout_test_time_scaling")
+@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
+def test_test_time_scaling(impl, name, x, p):
+    out, _ = forward(impl, x, p, scale_at="test")
+    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at='test')")
+    out, _ = forward(impl, x, p, training=False, scale_at="test")
+    assert_close(out, x.astype(np.float64) * (1 - p), dtype=x.dtype, what="out in eval mode (x * (1 - p))",
+                 context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
+
+
+@pytest.mark.task("dropout_test_time_scaling")
+def test_test_time_scaling_matches_training_in_expectation(impl):
+    p, x = 0.4, np.ones((200, 100))
+    train = forward(impl, x, p, scale_at="test")[0].mean()
+    test = forward(impl, x, p, training=False, scale_at="test")[0].mean()
+    bound = hoeffding_bound(x.size)
+    assert abs(train - test) <= bound, f"mean in training {train:.4f} vs at test time {test:.4f} (allowed +-{bound:.4f})"
+
+
+# ------------------------------------------------------------------ backward
+
+
+@pytest.mark.task("dropout_backward")
+@pytest.mark.parametrize("scale_at", ["train", "test"])
+@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
+def test_backward_uses_the_forward_mask(impl, name, x, p, scale_at):
+    out, cache = forward(impl, x, p, scale_at=scale_at)
+    dout = samples.nonzero(name + "dout", x.shape, x.dtype)
+    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
+    scale = 1 / (1 - p) if scale_at == "train" else 1.0
+    expected = np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0)
+    assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
+                 context=f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward")
+
+
+@pytest.mark.task("dropout_backward")
+@pytest.mark.parametrize("scale_at, factor", [("train", 1.0), ("test", 0.5)])
+def test_backward_in_eval_mode(impl, scale_at, factor):
+    x = samples.nonzero("eval-backward", (10, 10))
+    _, cache = forward(impl, x, 0.5, training=False, scale_at=scale_at)
+    dout = samples.nonzero("eval-dout", x.shape)
+    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
+    assert_close(dx, dout * factor, dtype=x.dtype, what="dx in eval mode",
+                 context=f"dropout_forward(x, p=0.5, training=False, scale_at={scale_at!r}) then dropout_backward")
+
+
+@pytest.mark.task("dropout_backward")
+def test_backward_with_p_one_is_zero_not_nan(impl):
+    x = samples.nonzero("p1", (8, 8))
+    _, cache = forward(impl, x, 1.0)
+    dx = impl.dropout_backward(np.ones_like(x), cache)
+    assert not np.isnan(dx).any() and not np.any(dx), "p=1: dx must be all zeros (no NaN)"

@@ -1,0 +1,85 @@
+"""Hidden tests for a3: other shapes, layouts and drop probabilities; the same structural and
+statistical checks as the visible ones (no dependence on the random stream)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from assignments.a3_dropout import samples
+from assignments.a3_dropout.test_dropout import check_training_output, forward
+from assignments.common.testing import assert_close, call, hoeffding_bound
+
+HIDDEN = (samples.cases((4, 3, 8, 8), (0.05, 0.3, 0.9)) + samples.cases((3000,), (0.5,))
+          + samples.cases((30, 40), (0.25,), layout="strided"))
+IDS = [c[0] for c in HIDDEN]
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
+def test_inverted_training_hidden(impl, name, x, p):
+    out, _ = forward(impl, x, p, seed=11)
+    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p})")
+    out, _ = forward(impl, x, p, training=False)
+    assert_close(out, x, dtype=x.dtype, what="out in eval mode", context=f"dropout_forward(x, p={p}, training=False)")
+
+
+@pytest.mark.task("dropout_inverted")
+def test_without_rng_masks_differ_between_calls(impl):
+    x = samples.nonzero("no-rng", (50, 50))
+    one, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"))
+    two, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"))
+    assert not np.array_equal(one, two), "with rng=None each call must draw a fresh mask"
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("p", [0.1, 0.6])
+def test_mean_activation_agrees_with_torch(impl, p):
+    x = np.full((300, 200), 2.0)
+    mine = forward(impl, x, p, seed=5)[0].mean()
+    theirs = F.dropout(torch.from_numpy(x), p=p, training=True).mean().item()
+    bound = hoeffding_bound(x.size, value_range=2 / (1 - p))
+    assert abs(mine - theirs) <= 2 * bound, f"mean {mine:.4f} vs torch {theirs:.4f} (p={p}, allowed +-{2 * bound:.4f})"
+
+
+@pytest.mark.task("dropout_test_time_scaling")
+@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
+def test_test_time_scaling_hidden(impl, name, x, p):
+    out, _ = forward(impl, x, p, seed=12, scale_at="test")
+    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at='test')")
+    out, _ = forward(impl, x, p, training=False, scale_at="test")
+    assert_close(out, x.astype(np.float64) * (1 - p), dtype=x.dtype, what="out in eval mode",
+                 context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
+
+
+@pytest.mark.task("dropout_test_time_scaling")
+def test_p_one_at_test_time(impl):
+    x = samples.nonzero("p1-test", (10, 10))
+    for training in (True, False):
+        out, _ = forward(impl, x, 1.0, training=training, scale_at="test")
+        assert not np.isnan(out).any() and not np.any(out), f"p=1, training={training}: out must be all zeros"
+
+
+@pytest.mark.task("dropout_backward")
+@pytest.mark.parametrize("scale_at", ["train", "test"])
+@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
+def test_backward_hidden(impl, name, x, p, scale_at):
+    out, cache = forward(impl, x, p, seed=13, scale_at=scale_at)
+    dout = samples.nonzero(name + "/dout", x.shape, x.dtype)
+    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
+    scale = 1 / (1 - p) if scale_at == "train" else 1.0
+    assert_close(dx, np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0), dtype=x.dtype,
+                 what="dx (the forward's mask and scale)", context=f"p={p}, scale_at={scale_at!r}")
+
+
+@pytest.mark.task("dropout_backward")
+def test_two_forwards_two_masks_each_backward_its_own(impl):
+    x = samples.nonzero("two-masks", (40, 40))
+    rng = np.random.default_rng(21)
+    out1, cache1 = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
+    out2, cache2 = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
+    ones = np.ones_like(x)
+    for out, cache, which in ((out1, cache1, "first"), (out2, cache2, "second")):
+        dx = impl.dropout_backward(ones, cache)
+        assert_close(dx, np.where(out != 0, 2.0, 0.0), dtype=x.dtype, what=f"dx of the {which} call",
+                     context="two dropout_forward calls, then dropout_backward with each cache")
