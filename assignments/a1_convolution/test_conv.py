@@ -10,7 +10,7 @@ import pytest
 from assignments.a1_convolution import samples
 from assignments.common import oracles
 from assignments.common.gradcheck import numerical_gradient
-from assignments.common.testing import assert_close, check_forward_backward
+from assignments.common.testing import assert_close, assert_value_error, check_forward_backward
 
 
 CONV2D_GRADS = ("dx", "dw", "db")
@@ -34,9 +34,7 @@ def test_conv2d_forward(impl, sample):
 @pytest.mark.parametrize("case", samples.invalid_conv2d_calls(), ids=lambda c: c[0])
 def test_conv2d_rejects_bad_arguments(impl, case):
     description, args, kwargs, word = case
-    with pytest.raises(ValueError) as excinfo:
-        impl.conv2d_forward(*args, **kwargs)
-    assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"
+    assert_value_error(impl.conv2d_forward, *args, word=word, description=description, **kwargs)
 
 
 @pytest.mark.task("conv2d_backward")

@@ -4,12 +4,11 @@ Each test compares your function with PyTorch (float64) on one small case; a fai
 the case (shapes, dtype, eps, momentum, training) and how far off you were.
 """
 
-import numpy as np
 import pytest
 
 from assignments.a2_normalization import samples
 from assignments.common import oracles
-from assignments.common.testing import assert_close, call, check_forward_backward
+from assignments.common.testing import assert_close, assert_value_error, call, check_forward_backward
 
 GRADS = ("dx", "dgamma", "dbeta")
 
@@ -77,6 +76,4 @@ TASK_OF = {"batchnorm_forward": "batchnorm_forward", "layernorm_forward": "layer
                                   for c in samples.invalid_calls()])
 def test_bad_arguments_raise_value_error(impl, case):
     function, description, args, kwargs, word = case
-    with pytest.raises(ValueError) as excinfo:
-        getattr(impl, function)(*args, **kwargs)
-    assert word in str(excinfo.value), f"{function}, {description}: the ValueError message should name {word!r}"
+    assert_value_error(getattr(impl, function), *args, word=word, description=f"{function}, {description}", **kwargs)

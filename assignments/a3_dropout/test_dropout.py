@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import samples
-from assignments.common.testing import assert_close, call, hoeffding_bound
+from assignments.common.testing import assert_close, assert_value_error, call, hoeffding_bound
 
 CASES = samples.cases()
 IDS = [c[0] for c in CASES]
@@ -92,22 +92,36 @@ def test_expected_activation_is_preserved_like_torch(impl):
 @pytest.mark.task("dropout_inverted")
 @pytest.mark.parametrize("description, kwargs, word", samples.invalid_calls(), ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_arguments_raise_value_error(impl, description, kwargs, word):
-    with pytest.raises(ValueError) as excinfo:
-        impl.dropout_forward(np.ones(3), **kwargs)
-    assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"
+    assert_value_error(impl.dropout_forward, np.ones(3), word=word, description=description, **kwargs)
 
 
 # ------------------------------------------------------------------ scaling at test time
 
 
-@pytest.mark.task("dropout_test_time_scaling")
-@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
-def test_test_time_scaling(impl, name, x, p):
-    out, _ = forward(impl, x, p, scale_at="test")
+def check_test_time_scaling(impl, x, p, seed=0):
+    """Training keeps units unscaled; eval multiplies by 1 - p."""
+    out, _ = forward(impl, x, p, seed=seed, scale_at="test")
     check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at='test')")
     out, _ = forward(impl, x, p, training=False, scale_at="test")
     assert_close(out, x.astype(np.float64) * (1 - p), dtype=x.dtype, what="out in eval mode (x * (1 - p))",
                  context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
+
+
+def check_backward(impl, name, x, p, scale_at, seed=0):
+    """dx is dout through the forward's own mask and scale."""
+    out, cache = forward(impl, x, p, seed=seed, scale_at=scale_at)
+    dout = samples.nonzero(name + "dout", x.shape, x.dtype)
+    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
+    scale = 1 / (1 - p) if scale_at == "train" else 1.0
+    expected = np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0)
+    assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
+                 context=f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward")
+
+
+@pytest.mark.task("dropout_test_time_scaling")
+@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
+def test_test_time_scaling(impl, name, x, p):
+    check_test_time_scaling(impl, x, p)
 
 
 @pytest.mark.task("dropout_test_time_scaling")
@@ -126,13 +140,7 @@ def test_test_time_scaling_matches_training_in_expectation(impl):
 @pytest.mark.parametrize("scale_at", ["train", "test"])
 @pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
 def test_backward_uses_the_forward_mask(impl, name, x, p, scale_at):
-    out, cache = forward(impl, x, p, scale_at=scale_at)
-    dout = samples.nonzero(name + "dout", x.shape, x.dtype)
-    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
-    scale = 1 / (1 - p) if scale_at == "train" else 1.0
-    expected = np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0)
-    assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
-                 context=f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward")
+    check_backward(impl, name, x, p, scale_at)
 
 
 @pytest.mark.task("dropout_backward")

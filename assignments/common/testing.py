@@ -132,3 +132,13 @@ def hoeffding_bound(n: int, value_range: float = 1.0, delta: float = 1e-9) -> fl
     billion runs, whatever way it draws its random numbers (no normal approximation).
     """
     return value_range * math.sqrt(math.log(2 / delta) / (2 * n))
+
+
+def assert_value_error(fn, *args, word: str, description: str, **kwargs):
+    """``fn(*args, **kwargs)`` must raise ValueError with a message that names ``word``."""
+    __tracebackhide__ = True
+    import pytest
+
+    with pytest.raises(ValueError) as excinfo:
+        fn(*args, **kwargs)
+    assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"

@@ -1,7 +1,6 @@
 """Hidden sample inputs for a1: other shapes than the visible ones, and the edge cases that
 separate the common mistakes (one-sided padding, off-by-one sizes, zero padding in max-pool)."""
 
-import numpy as np
 
 from assignments.a1_convolution.samples import conv2d_sample, maxpool2d_sample
 from assignments.common.samples import Sample, array, rng_for, with_dtypes

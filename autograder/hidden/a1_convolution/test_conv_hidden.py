@@ -7,7 +7,7 @@ import pytest
 
 from assignments.a1_convolution.test_conv import CONV2D_GRADS, check_conv2d, check_maxpool2d
 from assignments.common import oracles
-from assignments.common.testing import call, oracle_from
+from assignments.common.testing import assert_value_error, call, oracle_from
 from autograder.hidden.a1_convolution import samples
 
 
@@ -57,9 +57,8 @@ def test_maxpool2d_forward_hidden(impl, sample, device):
 
 @pytest.mark.task("maxpool2d_forward")
 def test_maxpool2d_rejects_padding_over_half_the_kernel(impl):
-    with pytest.raises(ValueError) as excinfo:
-        impl.maxpool2d_forward(np.zeros((1, 1, 6, 6)), kernel_size=2, padding=2)
-    assert "padding" in str(excinfo.value), "the ValueError message should name 'padding'"
+    assert_value_error(impl.maxpool2d_forward, np.zeros((1, 1, 6, 6)), kernel_size=2, padding=2, word="padding",
+                       description="padding 2 with kernel_size 2")
 
 
 @pytest.mark.task("maxpool2d_backward")

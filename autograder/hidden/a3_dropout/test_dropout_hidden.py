@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import samples
-from assignments.a3_dropout.test_dropout import check_training_output, forward
+from assignments.a3_dropout.test_dropout import check_backward, check_test_time_scaling, check_training_output, forward
 from assignments.common.testing import assert_close, call, hoeffding_bound
 
 HIDDEN = (samples.cases((4, 3, 8, 8), (0.05, 0.3, 0.9)) + samples.cases((3000,), (0.5,))
@@ -45,11 +45,7 @@ def test_mean_activation_agrees_with_torch(impl, p):
 @pytest.mark.task("dropout_test_time_scaling")
 @pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
 def test_test_time_scaling_hidden(impl, name, x, p):
-    out, _ = forward(impl, x, p, seed=12, scale_at="test")
-    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at='test')")
-    out, _ = forward(impl, x, p, training=False, scale_at="test")
-    assert_close(out, x.astype(np.float64) * (1 - p), dtype=x.dtype, what="out in eval mode",
-                 context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
+    check_test_time_scaling(impl, x, p, seed=12)
 
 
 @pytest.mark.task("dropout_test_time_scaling")
@@ -64,12 +60,7 @@ def test_p_one_at_test_time(impl):
 @pytest.mark.parametrize("scale_at", ["train", "test"])
 @pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
 def test_backward_hidden(impl, name, x, p, scale_at):
-    out, cache = forward(impl, x, p, seed=13, scale_at=scale_at)
-    dout = samples.nonzero(name + "/dout", x.shape, x.dtype)
-    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
-    scale = 1 / (1 - p) if scale_at == "train" else 1.0
-    assert_close(dx, np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0), dtype=x.dtype,
-                 what="dx (the forward's mask and scale)", context=f"p={p}, scale_at={scale_at!r}")
+    check_backward(impl, name, x, p, scale_at, seed=13)
 
 
 @pytest.mark.task("dropout_backward")
