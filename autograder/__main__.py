@@ -5,6 +5,8 @@
     python -m autograder stubs [--check]      regenerate assignments/ stubs from solutions/
     python -m autograder bench [--quick]      fast path vs reference vs torch CPU timings
     python -m autograder figures [--out DIR]  redraw the handout figures
+    python -m autograder nbgrader COURSE_DIR  write an nbgrader course (source notebooks, config)
+    python -m autograder release OUT_DIR      write the student repository (no solutions, no hidden tests)
 """
 
 from __future__ import annotations
@@ -104,6 +106,27 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def cmd_nbgrader(args) -> int:
+    from autograder import course
+
+    for path in course.write_course(Path(args.course_dir)):
+        print(f"wrote {path}")
+    print(f"next: cd {args.course_dir} && nbgrader generate_assignment <assignment>")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from autograder import course
+
+    try:
+        out = course.write_release(Path(args.out_dir))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the student release to {out}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +161,14 @@ def main(argv=None) -> int:
     p = sub.add_parser("figures", help="redraw the handout figures")
     p.add_argument("--out", default=str(KIT / "handouts" / "figures"))
     p.set_defaults(run=cmd_figures)
+
+    p = sub.add_parser("nbgrader", help="write an nbgrader course generated from the one source")
+    p.add_argument("course_dir")
+    p.set_defaults(run=cmd_nbgrader)
+
+    p = sub.add_parser("release", help="write the student repository: stubs, visible tests, handouts")
+    p.add_argument("out_dir")
+    p.set_defaults(run=cmd_release)
 
     args = parser.parse_args(argv)
     if getattr(args, "submission", None) and not Path(args.submission).is_dir():

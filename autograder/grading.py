@@ -1,23 +1,20 @@
 """The grading engine: run the kit's visible and hidden suites against a submission.
 
 The tests run here, in the trusted process: they compute the expected values, compare and
-score. The learner file runs in a sandboxed worker (autograder/sandbox.py) behind the
-``impl`` fixture, so the very tests a learner runs with pytest decide the grade.
-
-A task's score is its points times the fraction of its checks (tests) that passed; skipped
-checks (CUDA without a GPU) do not count.
+score (assignments/common/runner.py). The learner file runs in a sandboxed worker
+(autograder/sandbox.py) behind the ``impl`` fixture, so the very tests a learner runs with
+pytest decide the grade.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from assignments.common import catalog
-from assignments.common.pytest_plugin import PROVIDER, ImplUnavailable, task_of
+from assignments.common.pytest_plugin import ImplUnavailable
+from assignments.common.runner import TaskResult, run_suites
 from autograder.sandbox import LearnerException, Worker, WorkerError
 
 KIT = Path(__file__).resolve().parent.parent
@@ -129,107 +126,6 @@ class SandboxProvider:
             w.close()
 
 
-# ------------------------------------------------------------------ collecting the results
-
-
-@dataclass
-class TaskResult:
-    assignment: str
-    task: catalog.Task
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    messages: list[str] = field(default_factory=list)
-    skip_reasons: set[str] = field(default_factory=set)
-
-    @property
-    def name(self) -> str:
-        return self.task.qualified(self.assignment)
-
-    @property
-    def score(self) -> float:
-        ran = self.passed + self.failed
-        return round(self.task.points * self.passed / ran, 2) if ran else 0.0
-
-    @property
-    def done(self) -> bool:
-        return self.passed > 0 and self.failed == 0
-
-    def feedback(self, limit: int = 3) -> str:
-        ran = self.passed + self.failed
-        if ran == 0:
-            text = "No check of this task ran."
-        elif self.failed == 0:
-            text = f"All {ran} checks passed."
-        else:
-            distinct = list(dict.fromkeys(self.messages))
-            shown = "\n\n".join(m if len(m) < 1500 else m[:1500] + " ..." for m in distinct[:limit])
-            more = f"\n\n(and {len(distinct) - limit} more different failures)" if len(distinct) > limit else ""
-            text = f"{self.failed} of {ran} checks failed.\n\n{shown}{more}\n\nRead: {self.task.read}"
-        if self.skipped:
-            text += f"\n({self.skipped} checks skipped: {'; '.join(sorted(self.skip_reasons))})"
-        return text
-
-
-class _Collector:
-    """A pytest plugin that sorts every test outcome into its task, with a progress bar."""
-
-    def __init__(self, provider, progress=None):
-        self.provider, self.progress, self.bar = provider, progress, None
-        self.results: dict[str, TaskResult] = {}
-        self.errors: list[str] = []
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_configure(self, config):
-        config.stash[PROVIDER] = self.provider
-
-    def pytest_collection_finish(self, session):
-        if self.progress is not None:
-            self.bar = self.progress.add_task("grading", total=len(session.items))
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-800:]}")
-
-    def _result(self, item) -> TaskResult:
-        a = catalog.get(Path(item.path).parent.name)
-        task = a.task(task_of(item))
-        return self.results.setdefault(task.qualified(a.name), TaskResult(a.name, task))
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        report = yield
-        result = self._result(item)
-        if report.skipped:
-            if call.when != "teardown":
-                result.skipped += 1
-                result.skip_reasons.add(str(report.longrepr[2]).removeprefix("Skipped: ")
-                                        if isinstance(report.longrepr, tuple) else "skipped")
-                self._advance(result)
-        elif report.failed and call.when in ("setup", "call"):
-            result.failed += 1
-            result.messages.append(_message(call.excinfo))
-            self._advance(result)
-        elif call.when == "call":
-            result.passed += 1
-            self._advance(result)
-        return report
-
-    def _advance(self, result):
-        if self.bar is not None:
-            self.progress.update(self.bar, advance=1, description=result.name)
-
-
-def _message(excinfo) -> str:
-    """What the learner reads: the exception's own text, never the hidden test's source."""
-    value = excinfo.value
-    if isinstance(value, NotImplementedError):
-        return str(value).splitlines()[0] if str(value) else "not implemented yet"
-    if isinstance(value, (AssertionError, pytest.fail.Exception, ImplUnavailable)):
-        return str(value).strip() or type(value).__name__
-    return f"{type(value).__name__}: {value}".strip()
-
-
 # ------------------------------------------------------------------ the entry point
 
 
@@ -267,17 +163,9 @@ def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeo
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise ValueError(f"SUBMISSION must be a directory laid out like assignments/, got {submission}")
-    names = list(assignments or catalog.ASSIGNMENTS)
-    chosen = [catalog.get(n) for n in names]
-    paths = [str(SUITES[s] / a.name) for a in chosen for s in suites if (SUITES[s] / a.name).is_dir()]
-    provider = SandboxProvider(submission, task_timeout)
-    collector = _Collector(provider, progress)
+    chosen = [catalog.get(n) for n in (assignments or catalog.ASSIGNMENTS)]
+    paths = [SUITES[s] / a.name for a in chosen for s in suites if (SUITES[s] / a.name).is_dir()]
     start = time.monotonic()
-    args = ["-p", "assignments.common.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:terminal",
-            "--rootdir", str(KIT), "-c", str(KIT / "pyproject.toml"), "-o", "addopts=",
-            "-o", "timeout=0", *paths]
-    code = pytest.main(args, plugins=[collector])
-    if collector.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"the grading suites did not run (pytest exit {code}): " + "\n".join(collector.errors))
-    results = [collector.results.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks]
+    collected = run_suites(paths, SandboxProvider(submission, task_timeout), progress=progress)
+    results = [collected.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks]
     return Report(results, time.monotonic() - start)

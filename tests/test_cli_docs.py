@@ -75,6 +75,7 @@ def test_handout_sections_figures_summary_and_checklist():
 def test_readme_commands_and_ci():
     readme = (KIT / "README.md").read_text()
     ci = (KIT / ".ci" / "run").read_text()
-    assert "pip install torch==2.13.0 -e . && python -m autograder grade solutions" in readme
+    assert 'pip install torch==2.13.0 -e ".[nbgrader]" && python -m autograder grade solutions' in readme
+    assert 'pip install -q torch==2.13.0 -e ".[nbgrader]"' in ci
     assert "python -m pytest" in readme and "\npython -m pytest\n" in ci
     assert "torch==2.13.0" in (KIT / "pyproject.toml").read_text()

@@ -1,0 +1,192 @@
+"""The nbgrader course and the student release, both generated from the one source.
+
+    python -m autograder nbgrader COURSE_DIR   nbgrader_config.py + source/<assignment>/<assignment>.ipynb
+    python -m autograder release OUT_DIR       the student repository: no solutions, no hidden tests
+
+A source notebook is the handout (markdown cells, one per section), the reference module in
+one solution cell (its ``### BEGIN SOLUTION`` markers are nbgrader's), and one autograded
+test cell per task, worth the task's points, whose hidden part runs the same hidden suite as
+``python -m autograder grade``. Everything comes from the catalog, the handouts and
+solutions/: a new assignment needs no new code here. Output is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from assignments.common import catalog
+
+KIT = Path(__file__).resolve().parent.parent
+COURSE_ID = "foundations-kit"
+CELL_TIMEOUT = 300  # seconds a cell may run before nbgrader stops it (catalog tasks may ask for more)
+
+NBGRADER_CONFIG = '''\
+# nbgrader configuration of the foundations-kit course, written by `python -m autograder nbgrader`.
+c = get_config()  # noqa: F821 (nbgrader provides it)
+
+c.CourseDirectory.course_id = "{course_id}"
+
+# What a released solution cell holds instead of the reference code.
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+
+# A cell may run CELL_TIMEOUT seconds, or what its metadata["kit"]["timeout"] asks for (the
+# slower tasks); a cell that runs longer (an infinite loop) is stopped with this message.
+CELL_TIMEOUT = {timeout}
+c.Execute.timeout = CELL_TIMEOUT
+c.Execute.timeout_func = lambda cell: cell.get("metadata", {{}}).get("kit", {{}}).get("timeout", CELL_TIMEOUT)
+c.Execute.error_on_timeout = {{
+    "ename": "CellTimeoutError",
+    "evalue": "this cell did not finish in time",
+    "traceback": ["CellTimeoutError: this cell did not finish within its time limit and was stopped "
+                  "(an infinite loop? a very slow loop?). Cells after it ran without it."],
+}}
+
+# nbgrader scores a test cell 0 when it writes to stderr. The checks print nothing there,
+# and library warnings (PyTorch, numba) that reach stderr anyway are removed before grading.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[A-Za-z]*Warning\\b|warnings\\.warn"
+'''
+
+
+def _cell(kind: str, source: str, cell_id: str, **nbgrader):
+    cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+    cell["id"] = cell_id  # deterministic ids: generating twice gives identical files
+    if nbgrader:
+        cell.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+    return cell
+
+
+def _sections(markdown: str) -> list[str]:
+    """The handout split at its second-level headings, one cell per section."""
+    parts = re.split(r"(?m)^(?=## )", markdown)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def check_cell_source(a: catalog.Assignment, task: catalog.Task) -> str:
+    return (f"from assignments.common.notebook import check\n"
+            f"check({a.name!r}, {task.name!r}, globals())\n"
+            f"### BEGIN HIDDEN TESTS\n"
+            f"check({a.name!r}, {task.name!r}, globals(), suite=\"hidden\")\n"
+            f"### END HIDDEN TESTS\n")
+
+
+def source_notebook(a: catalog.Assignment) -> nbformat.NotebookNode:
+    sections = _sections((KIT / a.handout).read_text())
+    reference = (KIT / "solutions" / a.name / a.file).read_text()
+    cells = [_cell("markdown", s, f"{a.name}-handout-{i}") for i, s in enumerate(sections)]
+    cells.append(_cell("markdown", f"## Your code\n\nWrite the functions of `{a.file}` in the next cell, then run "
+                                   "the test cells below it.", f"{a.name}-your-code"))
+    cells.append(_cell("code", reference, f"{a.name}-solution", grade=False, solution=True, locked=False,
+                       grade_id=f"{a.name}-solution"))
+    for task in a.tasks:
+        cells.append(_cell("markdown", f"### {task.name} ({task.points:g} points)\n\nRead: `{task.read}`",
+                           f"{a.name}-{task.name}-about"))
+        test = _cell("code", check_cell_source(a, task), f"{a.name}-{task.name}", grade=True, solution=False,
+                     locked=True, points=task.points, grade_id=task.name)
+        test.metadata["kit"] = {"timeout": CELL_TIMEOUT}
+        cells.append(test)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def _figures(handout: Path) -> list[Path]:
+    return [handout.parent / f for f in re.findall(r"\]\((figures/[^)]+)\)", handout.read_text())]
+
+
+def write_course(course_dir: Path) -> list[Path]:
+    """nbgrader_config.py and one source notebook (with its figures) per assignment."""
+    course_dir = Path(course_dir)
+    written = [course_dir / "nbgrader_config.py"]
+    course_dir.mkdir(parents=True, exist_ok=True)
+    written[0].write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT))
+    for a in catalog.ASSIGNMENTS.values():
+        folder = course_dir / "source" / a.name
+        (folder / "figures").mkdir(parents=True, exist_ok=True)
+        path = folder / f"{a.name}.ipynb"
+        nbformat.write(source_notebook(a), path)
+        written.append(path)
+        for figure in _figures(KIT / a.handout):
+            shutil.copyfile(figure, folder / "figures" / figure.name)
+            written.append(folder / "figures" / figure.name)
+    return written
+
+
+# ------------------------------------------------------------------ the student release
+
+STUDENT_README = """\
+# Foundations kit: build the deep-learning papers by hand, test-first
+
+You will implement, in numpy, the building blocks of the foundation papers, and the tests
+will tell you precisely whether your code is right.
+
+## Set up
+
+```bash
+pip install torch==2.13.0 -e .
+```
+
+## Work
+
+For each assignment, read its handout in `handouts/`, then fill in the functions of the
+learner file and run its tests:
+
+{assignments}
+
+```bash
+pytest assignments/                      # everything; one short line per function still to write
+pytest assignments/a1_convolution -x     # one assignment, stop at the first failure
+```
+
+A failing test names the input case (shapes, dtype, arguments) and how far your output was
+from PyTorch's. `assignments/common/gradcheck.py` checks a backward pass against finite
+differences. The hidden tests your course grades with use other inputs than these: make the
+visible ones pass, then think about the edge cases the handout lists.
+"""
+
+STUDENT_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "foundations-kit-student"
+version = "{version}"
+description = "Learner files and visible tests of the foundations kit."
+requires-python = ">=3.10"
+dependencies = {dependencies}
+
+[tool.setuptools.packages.find]
+include = ["assignments*"]
+
+[tool.pytest.ini_options]
+testpaths = ["assignments"]
+addopts = "-p assignments.common.pytest_plugin -p no:cacheprovider --tb=short"
+timeout = 300
+"""
+
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
+
+
+def write_release(out_dir: Path) -> Path:
+    """The student repository: stubs and visible tests, common/, handouts, README, pyproject."""
+    import tomllib
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ValueError(f"{out_dir} is not empty: choose a new directory for the release")
+    project = tomllib.loads((KIT / "pyproject.toml").read_text())["project"]
+    shutil.copytree(KIT / "assignments", out_dir / "assignments", ignore=_IGNORE)
+    shutil.copytree(KIT / "handouts", out_dir / "handouts", ignore=_IGNORE)
+    listing = "\n".join(f"- `{a.name}`: edit `assignments/{a.name}/{a.file}`, read `{a.handout}`"
+                        for a in catalog.ASSIGNMENTS.values())
+    (out_dir / "README.md").write_text(STUDENT_README.format(assignments=listing))
+    dependencies = "[\n" + "".join(f'    "{d}",\n' for d in project["dependencies"]) + "]"
+    (out_dir / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=project["version"],
+                                                                      dependencies=dependencies))
+    return out_dir
