@@ -87,7 +87,7 @@ def source_notebook(a: catalog.Assignment) -> nbformat.NotebookNode:
                            f"{a.name}-{task.name}-about"))
         test = _cell("code", check_cell_source(a, task), f"{a.name}-{task.name}", grade=True, solution=False,
                      locked=True, points=task.points, grade_id=task.name)
-        test.metadata["kit"] = {"timeout": CELL_TIMEOUT}
+        test.metadata["kit"] = {"timeout": task.cell_timeout or CELL_TIMEOUT}  # slower tasks ask for more
         cells.append(test)
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}

@@ -127,6 +127,15 @@ def test_released_notebooks_hold_no_solution_and_no_hidden_tests(tmp_path):
         assert graded == {t.name: t.points for t in a.tasks}
 
 
+def test_a_slow_task_gets_a_longer_cell_timeout():
+    slow = catalog.Task("slow", 10, "handouts/x.md#y", cell_timeout=1200)
+    a = catalog.Assignment("a3_dropout", "dropout.py", (slow,), handout=catalog.A3.handout)
+    [cell] = [c for c in course.source_notebook(a).cells if c.get("id") == "a3_dropout-slow"]
+    assert cell.metadata["kit"]["timeout"] == 1200 and cell.metadata["nbgrader"]["points"] == 10
+    [default] = [c for c in course.source_notebook(catalog.A3).cells if c.get("id") == "a3_dropout-dropout_backward"]
+    assert default.metadata["kit"]["timeout"] == course.CELL_TIMEOUT
+
+
 def test_generating_twice_gives_identical_files(tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
     course.write_course(first)

@@ -14,6 +14,7 @@ class Task:
     name: str
     points: float
     read: str  # where to read next: a handout section
+    cell_timeout: int | None = None  # seconds for its nbgrader test cell, when the default is too short
 
     def qualified(self, assignment: str) -> str:
         return f"{assignment}/{self.name}"
