@@ -70,17 +70,29 @@ def _layout(a: np.ndarray) -> str:
     return "F" if a.flags.f_contiguous else "strided"
 
 
-def encode(value, keep=None) -> bytes:
-    """Serialize plain data; ``keep(obj) -> Handle`` is called for anything else (worker side)."""
+class TooLarge(ValueError):
+    """What would cross the pipe weighs more than ``limit`` bytes."""
+
+
+def encode(value, keep=None, limit: int | None = None) -> bytes:
+    """Serialize plain data; ``keep(obj) -> Handle`` is called for anything else (worker side).
+
+    With ``limit``, raise TooLarge before copying more than ``limit`` bytes of arrays.
+    """
     arrays: list[np.ndarray] = []
+    weight = 0
 
     def enc(v):
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
         if isinstance(v, (np.ndarray, np.generic)) and np.asarray(v).dtype.kind in _ARRAY_KINDS:
+            nonlocal weight
             a = np.asarray(v)
             if type(a) is not np.ndarray:  # a subclass: only the numbers cross
                 a = a.view(np.ndarray)
+            weight += a.nbytes
+            if limit is not None and weight > limit:
+                raise TooLarge(f"the result weighs more than the {limit // 2**20} MiB a result may take")
             arrays.append(a)
             return {"t": "nd", "i": len(arrays) - 1, "layout": _layout(a), "scalar": isinstance(v, np.generic)}
         if isinstance(v, tuple):
@@ -203,11 +215,10 @@ def _worker_main(module_path: str, forbidden: list[str]) -> None:
         return "".join(lines).replace(module_path, filename)
 
     def answer(obj):
-        payload = encode(obj, keep)
-        if len(payload) > MAX_MESSAGE_BYTES:
-            payload = encode({"ok": False, "type": "OutputTooLarge",
-                              "message": f"the result weighs {len(payload) / 2**20:.0f} MiB, more than "
-                                         f"the {MAX_MESSAGE_BYTES // 2**20} MiB a result may take"})
+        try:
+            payload = encode(obj, keep, limit=MAX_MESSAGE_BYTES)
+        except TooLarge as exc:
+            payload = encode({"ok": False, "type": "OutputTooLarge", "message": str(exc)})
         _write_message(answers, payload)
 
     def failure(exc):

@@ -220,3 +220,11 @@ def test_table_format_and_bad_arguments():
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = run("-m", "autograder", "grade", "no/such/dir")
     assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_an_answer_over_the_output_cap_is_refused_with_a_message(submission):
+    edit = ("    return dx_pad[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W)", "    return np.zeros(10**8)")
+    report = grade(submission([edit]), *A1)
+    output = report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
+    assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
+    assert "OutputTooLarge" in output and "MiB a result may take" in output

@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
 from assignments.a2_normalization.samples import batchnorm_sample
 from assignments.a2_normalization.test_norms import GRADS, check, check_running_stats
@@ -65,18 +67,18 @@ def test_eval_after_several_training_steps(impl, dtype):
     first = batchnorm_sample("steps", dtype, x=(6, 3, 4, 4), momentum=0.2, mean=[2.0, -1.0, 0.0], std=[3.0, 1.0, 0.5])
     _, gamma, beta, running_mean, running_var = first.args
     mine = (running_mean.copy(), running_var.copy())
-    theirs = [oracles.torch.tensor(np.asarray(a, dtype=np.float64)) for a in (running_mean, running_var)]
+    theirs = [torch.tensor(np.asarray(a, dtype=np.float64)) for a in (running_mean, running_var)]
     for step in range(3):
         x = batchnorm_sample(f"steps/{step}", dtype, x=(6, 3, 4, 4), mean=[2.0, -1.0, 0.0], std=[3.0, 1.0, 0.5]).args[0]
         call(impl.batchnorm_forward, x, gamma, beta, *mine, names=("x", "gamma", "beta", "running_mean", "running_var"),
              mutable=("running_mean", "running_var"), training=True, momentum=0.2)
-        oracles.F.batch_norm(oracles.torch.tensor(x.astype(np.float64)), *theirs, training=True, momentum=0.2)
+        F.batch_norm(torch.tensor(x.astype(np.float64)), *theirs, training=True, momentum=0.2)
     x = batchnorm_sample("steps/eval", dtype, x=(6, 3, 4, 4)).args[0]
     out, _ = call(impl.batchnorm_forward, x, gamma, beta, *mine, names=("x", "gamma", "beta", "running_mean", "running_var"),
                   training=False)
-    expected = oracles.F.batch_norm(oracles.torch.tensor(x.astype(np.float64)), *theirs,
-                                    oracles.torch.tensor(gamma.astype(np.float64)),
-                                    oracles.torch.tensor(beta.astype(np.float64)), training=False)
+    expected = F.batch_norm(torch.tensor(x.astype(np.float64)), *theirs,
+                                    torch.tensor(gamma.astype(np.float64)),
+                                    torch.tensor(beta.astype(np.float64)), training=False)
     context = "three training steps (momentum=0.2), then batchnorm_forward(..., training=False)"
     assert_close(mine[0], theirs[0], dtype=dtype, what="running_mean after three steps", context=context)
     assert_close(mine[1], theirs[1], dtype=dtype, what="running_var after three steps", context=context)
