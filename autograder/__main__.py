@@ -47,7 +47,6 @@ def cmd_grade(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    console = Console(file=open(args.output, "w") if args.output else None, width=120 if args.output else None)
     table = Table(title=f"{args.submission}: {report.score:g} / {report.max_score:g} points")
     table.add_column("task", no_wrap=True)
     table.add_column("score", no_wrap=True)
@@ -55,7 +54,11 @@ def cmd_grade(args) -> int:
     for r in report.results:
         style = "green" if r.score == r.task.points else "red"
         table.add_row(r.name, f"[{style}]{r.score:g} / {r.task.points:g}[/]", r.feedback())
-    console.print(table)
+    if args.output:
+        with open(args.output, "w") as out:
+            Console(file=out, width=120).print(table)
+    else:
+        Console().print(table)
     return 0
 
 
