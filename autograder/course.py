@@ -23,6 +23,7 @@ from assignments.common import catalog
 KIT = Path(__file__).resolve().parent.parent
 COURSE_ID = "foundations-kit"
 CELL_TIMEOUT = 300  # seconds a cell may run before nbgrader stops it (catalog tasks may ask for more)
+IGNORE_PATTERN = r"[A-Za-z]*Warning\b|warnings\.warn"  # stderr lines nbgrader drops before scoring
 
 NBGRADER_CONFIG = '''\
 # nbgrader configuration of the foundations-kit course, written by `python -m autograder nbgrader`.
@@ -48,7 +49,7 @@ c.Execute.error_on_timeout = {{
 # nbgrader scores a test cell 0 when it writes to stderr. The checks print nothing there,
 # and library warnings (PyTorch, numba) that reach stderr anyway are removed before grading.
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"[A-Za-z]*Warning\\b|warnings\\.warn"
+c.IgnorePattern.pattern = r"{ignore_pattern}"
 '''
 
 
@@ -104,7 +105,8 @@ def write_course(course_dir: Path) -> list[Path]:
     course_dir = Path(course_dir)
     written = [course_dir / "nbgrader_config.py"]
     course_dir.mkdir(parents=True, exist_ok=True)
-    written[0].write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT))
+    written[0].write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT,
+                                                 ignore_pattern=IGNORE_PATTERN))
     for a in catalog.ASSIGNMENTS.values():
         folder = course_dir / "source" / a.name
         (folder / "figures").mkdir(parents=True, exist_ok=True)

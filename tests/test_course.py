@@ -183,3 +183,36 @@ def test_student_release_has_no_solutions_and_its_tests_run(tmp_path):
     assert "pytest assignments/" in (out / "README.md").read_text()
     again = run("-m", "autograder", "release", str(out))
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_ignore_pattern_drops_warning_lines_and_keeps_real_errors():
+    """The configured IgnorePattern, run through nbgrader's own preprocessor."""
+    from nbgrader.preprocessors import IgnorePattern
+
+    cell = nbformat.v4.new_code_cell("check(...)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="NumbaPerformanceWarning: parallel=True ..."),
+                    nbformat.v4.new_output("stream", name="stderr", text="/x.py:3: UserWarning: old numpy\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="Something really went wrong\n")]
+    cell, _ = IgnorePattern(pattern=course.IGNORE_PATTERN, enabled=True).preprocess_cell(cell, {}, 0)
+    assert [o.text for o in cell.outputs] == ["Something really went wrong\n"]
+
+
+def test_notebook_check_writes_nothing_to_stderr(capfd):
+    """A learner function that warns and prints to stderr: the check cell itself stays silent there."""
+    import os
+    import warnings
+
+    from assignments.common.notebook import check
+    from solutions.a3_dropout import dropout
+
+    def noisy_forward(*args, **kwargs):
+        warnings.warn("a library warning", RuntimeWarning)
+        os.write(2, b"UserWarning: written straight to fd 2\n")
+        return dropout.dropout_forward(*args, **kwargs)
+
+    check("a3_dropout", "dropout_inverted", vars(dropout) | {"dropout_forward": noisy_forward})
+    out, err = capfd.readouterr()
+    assert err == "" and "all" in out
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        check("a3_dropout", "dropout_backward", {"dropout_forward": lambda *a, **k: (_ for _ in ()).throw(
+            NotImplementedError("dropout_forward is not implemented yet"))})

@@ -21,6 +21,22 @@ def rng_for(name: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(name.encode()))
 
 
+def _strided(values: np.ndarray) -> np.ndarray:
+    """The same values in a non-contiguous view: every other element of a larger buffer."""
+    buf = np.zeros(values.shape + (2,), dtype=values.dtype)
+    buf[..., 0] = values
+    return buf[..., 0]
+
+
+def _copy(a):
+    """A copy of the same dtype and layout (a non-contiguous view stays one)."""
+    if not isinstance(a, np.ndarray):
+        return a
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return a.copy(order="K")
+    return _strided(a)
+
+
 def array(rng: np.random.Generator, shape, dtype=np.float64, layout: str = "contiguous", *, low=None, high=None):
     """Random values of the given shape and dtype, standard normal (or uniform in [low, high)).
 
@@ -32,22 +48,10 @@ def array(rng: np.random.Generator, shape, dtype=np.float64, layout: str = "cont
     values = rng.standard_normal(shape) if low is None else rng.uniform(low, high, size=shape)
     values = values.astype(dtype)
     if layout == "strided":
-        buf = np.zeros(tuple(shape) + (2,), dtype=dtype)
-        buf[..., 0] = values
-        return buf[..., 0]
+        return _strided(values)
     if layout == "transposed":
         return np.asfortranarray(values)
     return values
-
-
-def _copy(a):
-    if not isinstance(a, np.ndarray):
-        return a
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return a.copy(order="K")
-    buf = np.zeros(a.shape + (2,), dtype=a.dtype)  # keep it a non-contiguous view
-    buf[..., 0] = a
-    return buf[..., 0]
 
 
 @dataclass

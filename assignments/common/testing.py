@@ -19,6 +19,7 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 TOLERANCES = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
@@ -137,8 +138,6 @@ def hoeffding_bound(n: int, value_range: float = 1.0, delta: float = 1e-9) -> fl
 def assert_value_error(fn, *args, word: str, description: str, **kwargs):
     """``fn(*args, **kwargs)`` must raise ValueError with a message that names ``word``."""
     __tracebackhide__ = True
-    import pytest
-
     with pytest.raises(ValueError) as excinfo:
         fn(*args, **kwargs)
     assert word in str(excinfo.value), f"{description}: the ValueError message should name {word!r}"
