@@ -6,7 +6,9 @@
     python -m autograder bench [--quick]      fast path vs reference vs torch CPU timings
     python -m autograder figures [--out DIR]  redraw the handout figures
     python -m autograder nbgrader COURSE_DIR  write an nbgrader course (source notebooks, config)
-    python -m autograder release OUT_DIR      write the student repository (no solutions, no hidden tests)
+    python -m autograder release OUT_DIR [--through NAME]
+                                              the student repository up to NAME (no solutions, no hidden
+                                              tests, the fast kernels of past assignments only)
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def cmd_grade(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    table = Table(title=f"{args.submission}: {report.score:g} / {report.max_score:g} points")
+    table = Table(title=f"{args.submission}: {report.score:g} / {report.max_score:g} points",
+                  caption="\n".join(report.notes) or None)
     table.add_column("task", no_wrap=True)
     table.add_column("score", no_wrap=True)
     table.add_column("feedback", overflow="fold")
@@ -122,7 +125,7 @@ def cmd_release(args) -> int:
     from autograder import course
 
     try:
-        out = course.write_release(Path(args.out_dir))
+        out = course.write_release(Path(args.out_dir), args.through)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -171,6 +174,9 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("release", help="write the student repository: stubs, visible tests, handouts")
     p.add_argument("out_dir")
+    p.add_argument("--through", choices=list(catalog.ASSIGNMENTS), metavar="NAME",
+                   help="hand out every assignment up to and including NAME (default: all); the fast "
+                        "kernels of the assignments before NAME ship, none of NAME's")
     p.set_defaults(run=cmd_release)
 
     args = parser.parse_args(argv)

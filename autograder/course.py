@@ -1,7 +1,9 @@
 """The nbgrader course and the student release, both generated from the one source.
 
     python -m autograder nbgrader COURSE_DIR   nbgrader_config.py + source/<assignment>/<assignment>.ipynb
-    python -m autograder release OUT_DIR       the student repository: no solutions, no hidden tests
+    python -m autograder release OUT_DIR [--through NAME]
+                                               the student repository through NAME: no solutions, no
+                                               hidden tests, fast kernels of past assignments only
 
 A source notebook is the handout (markdown cells, one per section), the reference module in
 one solution cell (its ``### BEGIN SOLUTION`` markers are nbgrader's), and one autograded
@@ -160,7 +162,7 @@ build-backend = "setuptools.build_meta"
 name = "foundations-kit-student"
 version = "{version}"
 description = "Learner files and visible tests of the foundations kit."
-requires-python = ">=3.10"
+requires-python = ">=3.11"
 dependencies = {dependencies}
 
 [tool.setuptools.packages.find]
@@ -175,18 +177,40 @@ timeout = 300
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
 
 
-def write_release(out_dir: Path) -> Path:
-    """The student repository: stubs and visible tests, common/, handouts, README, pyproject."""
+def released(through: str | None = None) -> tuple[list[catalog.Assignment], list[catalog.Assignment]]:
+    """(handed out, past) for a release through ``through``: every assignment up to and including
+    it is handed out (stub, visible tests, handout); those before it are past (their fast kernels
+    ship)."""
+    names = list(catalog.ASSIGNMENTS)
+    last = names.index(catalog.get(through).name) if through else len(names) - 1
+    handed_out = [catalog.ASSIGNMENTS[n] for n in names[:last + 1]]
+    return handed_out, handed_out[:-1]
+
+
+def write_release(out_dir: Path, through: str | None = None) -> Path:
+    """The student repository through ``through`` (default: every assignment): stubs and visible
+    tests, common/ with the fast kernels of past assignments only, handouts, README, pyproject."""
     import tomllib
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValueError(f"{out_dir} is not empty: choose a new directory for the release")
+    handed_out, past = released(through)
     project = tomllib.loads((KIT / "pyproject.toml").read_text())["project"]
-    shutil.copytree(KIT / "assignments", out_dir / "assignments", ignore=_IGNORE)
-    shutil.copytree(KIT / "handouts", out_dir / "handouts", ignore=_IGNORE)
-    listing = "\n".join(f"- `{a.name}`: edit `assignments/{a.name}/{a.file}`, read `{a.handout}`"
-                        for a in catalog.ASSIGNMENTS.values())
+    src, dst = KIT / "assignments", out_dir / "assignments"
+    dst.mkdir(parents=True)
+    shutil.copyfile(src / "__init__.py", dst / "__init__.py")
+    withheld = {f"{a.module}.py" for a in catalog.ASSIGNMENTS.values() if a.fast_path and a not in past}
+    shutil.copytree(src / "common", dst / "common",
+                    ignore=lambda d, names: set(_IGNORE(d, names)) | (withheld & set(names) if Path(d).name == "fast"
+                                                                      else set()))
+    (out_dir / "handouts" / "figures").mkdir(parents=True)
+    for a in handed_out:
+        shutil.copytree(src / a.name, dst / a.name, ignore=_IGNORE)
+        shutil.copyfile(KIT / a.handout, out_dir / a.handout)
+        for figure in _figures(KIT / a.handout):
+            shutil.copyfile(figure, out_dir / "handouts" / "figures" / figure.name)
+    listing = "\n".join(f"- `{a.name}`: edit `assignments/{a.name}/{a.file}`, read `{a.handout}`" for a in handed_out)
     (out_dir / "README.md").write_text(STUDENT_README.format(assignments=listing))
     dependencies = "[\n" + "".join(f'    "{d}",\n' for d in project["dependencies"]) + "]"
     (out_dir / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(version=project["version"],

@@ -9,12 +9,13 @@ pytest decide the grade.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assignments.common import catalog
 from assignments.common.pytest_plugin import ImplUnavailable
 from assignments.common.runner import TaskResult, run_suites
+from autograder.confine import describe as describe_confinement
 from autograder.sandbox import LearnerException, Worker, WorkerError
 
 KIT = Path(__file__).resolve().parent.parent
@@ -28,9 +29,10 @@ DEFAULT_TASK_TIMEOUT = 60.0  # seconds of learner compute per task (all its chec
 class _AssignmentWorker:
     """The worker for one assignment of a submission, restarted after a crash or a hang."""
 
-    def __init__(self, assignment: catalog.Assignment, submission: Path, task_timeout: float):
+    def __init__(self, assignment: catalog.Assignment, submission: Path, task_timeout: float, confine: bool = True):
         self.a, self.file = assignment, submission / assignment.name / assignment.file
-        self.task_timeout = task_timeout
+        self.task_timeout, self.confine = task_timeout, confine
+        self.confinement: dict = {}  # what the kernel gave the last worker (autograder/confine.py)
         self.worker: Worker | None = None
         self.load_error: str | None = None
         self.spent: dict[str, float] = {}  # seconds of learner time used per task
@@ -39,16 +41,19 @@ class _AssignmentWorker:
             self.load_error = f"{assignment.name}/{assignment.file} was not found in the submission"
 
     def _start(self) -> Worker:
-        worker = Worker(self.file, self.a.module, self.a.forbidden_imports)
+        worker = Worker(self.file, self.a.module, self.a.forbidden_imports, self.a.may_import, confine=self.confine)
         try:
             worker.load(timeout=self.task_timeout)
         except LearnerException as exc:
             worker.close()
-            self.load_error = f"{self.a.file} could not be imported: {exc}"
+            self.load_error = f"{self.a.file} could not be imported: {exc}" + "".join(
+                f"\n{note}" for note in getattr(exc, "__notes__", ()))
         except WorkerError as exc:
             worker.close()
             self.load_error = (f"importing {self.a.file} did not finish within {self.task_timeout:g} s"
                                if str(exc) == "TIMEOUT" else f"importing {self.a.file} failed: {exc}")
+        finally:
+            self.confinement = worker.confinement or self.confinement
         if self.load_error:
             raise ImplUnavailable(self.load_error)
         return worker
@@ -112,14 +117,20 @@ class _RemoteModule:
 class SandboxProvider:
     """The ``impl`` driver for grading: each assignment's learner file in its own worker."""
 
-    def __init__(self, submission: Path, task_timeout: float = DEFAULT_TASK_TIMEOUT):
-        self.submission, self.task_timeout = submission, task_timeout
+    def __init__(self, submission: Path, task_timeout: float = DEFAULT_TASK_TIMEOUT, confine: bool = True):
+        self.submission, self.task_timeout, self.confine = submission, task_timeout, confine
         self.workers: dict[str, _AssignmentWorker] = {}
 
     def get(self, assignment: catalog.Assignment, task: str | None):
         if assignment.name not in self.workers:
-            self.workers[assignment.name] = _AssignmentWorker(assignment, self.submission, self.task_timeout)
+            self.workers[assignment.name] = _AssignmentWorker(assignment, self.submission, self.task_timeout,
+                                                              self.confine)
         return self.workers[assignment.name].module_for(task)
+
+    def confinement_notes(self) -> list[str]:
+        """One line per distinct confinement outcome of the workers that ran learner code."""
+        reports = [w.confinement for w in self.workers.values() if w.confinement]
+        return sorted({describe_confinement(r) for r in reports})
 
     def close(self):
         for w in self.workers.values():
@@ -133,6 +144,11 @@ class SandboxProvider:
 class Report:
     results: list[TaskResult]
     seconds: float
+    notes: list[str] = field(default_factory=list)  # for instructors: how learner code was confined
+
+    @property
+    def unconfined(self) -> bool:
+        return any("UNCONFINED" in n for n in self.notes)
 
     @property
     def score(self) -> float:
@@ -148,7 +164,8 @@ class Report:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.seconds, 1),
-            "output": f"{self.score:g} of {self.max_score:g} points.",
+            "output": f"{self.score:g} of {self.max_score:g} points."
+                      + "".join(f"\n{n}" for n in self.notes if "UNCONFINED" in n),
             "tests": [
                 {"name": r.name, "score": r.score, "max_score": r.task.points,
                  "status": "passed" if r.score == r.task.points else "failed", "output": r.feedback()}
@@ -158,7 +175,7 @@ class Report:
 
 
 def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeout=DEFAULT_TASK_TIMEOUT,
-          progress=None) -> Report:
+          progress=None, confine: bool = True) -> Report:
     """Grade ``submission`` (a directory laid out like assignments/) on the named assignments."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
@@ -166,6 +183,10 @@ def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeo
     chosen = [catalog.get(n) for n in (assignments or catalog.ASSIGNMENTS)]
     paths = [SUITES[s] / a.name for a in chosen for s in suites if (SUITES[s] / a.name).is_dir()]
     start = time.monotonic()
-    collected = run_suites(paths, SandboxProvider(submission, task_timeout), progress=progress)
+    provider = SandboxProvider(submission, task_timeout, confine)
+    try:
+        collected = run_suites(paths, provider, progress=progress)
+    finally:
+        provider.close()
     results = [collected.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks]
-    return Report(results, time.monotonic() - start)
+    return Report(results, time.monotonic() - start, provider.confinement_notes())

@@ -1,14 +1,19 @@
 """Run untrusted learner code in a worker process; bring back plain data only.
 
 The grading process (trusted) never imports a submission. It starts this file as a script,
-``python -I sandbox.py``, in an empty directory holding a copy of the one learner file; the
-worker imports that file and answers call requests. Everything that crosses the pipe is plain
-data: JSON for the structure, ``.npy`` blobs (read with ``allow_pickle=False``) for numeric
-arrays. Objects that are not plain data (a forward's cache) stay in the worker and cross as a
-numbered handle that the parent can pass back.
+``python -I sandbox.py``, in an empty scratch directory holding a copy of the one learner
+file; the worker imports what its assignment allows (numpy), confines itself by the kernel
+(autograder/confine.py: Landlock and seccomp - it can then read only the standard library,
+those packages and its scratch directory, write only the scratch directory, open no socket
+and start no process), imports the learner file and answers call requests. Everything that
+crosses the pipe is plain data: JSON for the structure, ``.npy`` blobs (read with
+``allow_pickle=False``) for numeric arrays. Objects that are not plain data (a forward's
+cache) stay in the worker and cross as a numbered handle that the parent can pass back.
 
 Limits: the worker has an address-space limit, a cap on what it may send, a per-call deadline
-set by the parent, and it runs in its own process group, killed whole when it is done.
+set by the parent, and it runs in its own process group, killed whole when it is done. The
+import guard below only gives a friendly message for a forbidden import; the kernel is what
+stops it.
 
 This file imports only the standard library and numpy: the worker runs it with ``-I`` (no
 current directory, no PYTHONPATH), so it cannot lean on the rest of the kit.
@@ -179,6 +184,8 @@ def _write_message(fd: int, payload: bytes) -> None:
 
 
 class _ImportGuard(importlib.abc.MetaPathFinder):
+    """A friendly early message for a forbidden import (the kernel's confinement is the defence)."""
+
     def __init__(self, forbidden, filename):
         self.forbidden, self.filename = set(forbidden), filename
 
@@ -191,17 +198,32 @@ class _ImportGuard(importlib.abc.MetaPathFinder):
         return None
 
 
-def _worker_main(module_path: str, forbidden: list[str]) -> None:
+def _load_confine():
+    """autograder/confine.py, loaded by path (``-I``: the kit is not importable, by design)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py")
+    spec = importlib.util.spec_from_file_location("_kit_confine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _worker_main(module_path: str, config: dict) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     resource.setrlimit(resource.RLIMIT_FSIZE, (LOG_LIMIT_BYTES, LOG_LIMIT_BYTES))
+    for name in config["preload"]:  # what the assignment allows, imported before the doors close
+        importlib.import_module(name)
+    if config["policy"] is not None:
+        confinement = _load_confine().confine(config["policy"])
+    else:
+        confinement = {"confined": False, "landlock": 0, "seccomp": False, "why": "confinement was turned off"}
     requests = os.fdopen(os.dup(0), "rb")
     answers = os.dup(1)
     os.dup2(2, 1)  # the learner's prints go to the log, not into the protocol
     sys.stdout = sys.stderr
     filename = os.path.basename(module_path)
-    sys.meta_path.insert(0, _ImportGuard(forbidden, filename))
+    sys.meta_path.insert(0, _ImportGuard(config["forbidden"], filename))
     handles: dict[int, object] = {}
     ids = itertools.count(1)
 
@@ -230,6 +252,7 @@ def _worker_main(module_path: str, forbidden: list[str]) -> None:
         if len(head) < 8:
             return
         message = requests.read(_HEADER.unpack(head)[0])
+        op = None
         try:
             request = decode(message, handles)
             op = request["op"]
@@ -239,7 +262,7 @@ def _worker_main(module_path: str, forbidden: list[str]) -> None:
                 sys.modules[request["name"]] = module
                 spec.loader.exec_module(module)
                 names = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_"))
-                answer({"ok": True, "value": names})
+                answer({"ok": True, "value": names, "confinement": confinement})
             elif op == "reset":
                 handles.clear()
                 answer({"ok": True, "value": None})
@@ -258,7 +281,7 @@ def _worker_main(module_path: str, forbidden: list[str]) -> None:
         except BaseException as exc:  # the learner's exception, reported, never fatal
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            answer(failure(exc))
+            answer(failure(exc) | ({"confinement": confinement} if op == "load" else {}))
 
 
 def _leaves(tree) -> list:
@@ -280,43 +303,61 @@ class WorkerError(Exception):
 
 
 class LearnerException(Exception):
-    """An exception raised by learner code, carried back as data."""
+    """An exception raised by learner code, carried back as data: its type's name, its own
+    message, and where in the learner file it was raised (kept apart from the message)."""
 
     def __init__(self, type_name: str, message: str, where: str):
         self.type_name, self.message, self.where = type_name, message, where
-        super().__init__(f"{type_name}: {message}" + (f"\n{where}" if where else ""))
+        super().__init__(f"{type_name}: {message}")
+        if where:
+            self.add_note(f"raised at:\n{where.rstrip()}")
 
     def as_builtin(self) -> BaseException:
-        """The same exception as a builtin type where there is one, so pytest.raises works."""
+        """The same exception as a builtin type where there is one, so pytest.raises works.
+        Its message is the learner's message only; where it was raised is a note."""
         cls = getattr(builtins, self.type_name, None)
-        text = self.message + (f"\n  raised at:\n{self.where}" if self.where else "")
         if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
             try:
-                return cls(text)
+                exc = cls(self.message)
             except TypeError:
-                pass
+                return self
+            for note in getattr(self, "__notes__", ()):
+                exc.add_note(note)
+            return exc
         return self
 
 
 class Worker:
     """One worker process running one learner file."""
 
-    def __init__(self, learner_file: str | os.PathLike, module_name: str, forbidden=()):
+    def __init__(self, learner_file: str | os.PathLike, module_name: str, forbidden=(), allowed=("numpy",),
+                 confine: bool = True):
+        """``allowed``: the top-level modules the learner file may import (their packages become
+        readable); ``forbidden``: names the import guard refuses with a friendly message;
+        ``confine=False`` skips the kernel confinement (tests of the unconfined report only)."""
+        from autograder import confine as confinement
+
         self.source = os.fspath(learner_file)
         self.module_name = module_name
         self._dir = tempfile.TemporaryDirectory(prefix="grade-")
-        self.path = os.path.join(self._dir.name, os.path.basename(self.source))
+        scratch = os.path.realpath(self._dir.name)
+        self.path = os.path.join(scratch, os.path.basename(self.source))
         with open(self.source, "rb") as src, open(self.path, "wb") as dst:
             dst.write(src.read())
         self.log = tempfile.TemporaryFile()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        config = {"forbidden": list(forbidden), "preload": list(allowed),
+                  "policy": confinement.policy_for(allowed, scratch, holes=[kit]) if confine else None}
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+               or k.startswith("NUMBA_")}
+        env.update(HOME=scratch, TMPDIR=scratch, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", os.path.abspath(__file__), self.path, json.dumps(list(forbidden))],
+            [sys.executable, "-I", os.path.abspath(__file__), self.path, json.dumps(config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            cwd=self._dir.name, env=env, start_new_session=True,
+            cwd=scratch, env=env, start_new_session=True,
         )
         self.functions: list[str] = []
+        self.confinement: dict = {}
 
     def request(self, message: dict, timeout: float):
         """Send one request and return the decoded answer, or raise WorkerError/LearnerException."""
@@ -333,6 +374,8 @@ class Worker:
             reply = decode(self._read(n, deadline))
         except ValueError as exc:
             raise WorkerError(f"the result could not be read as plain data: {exc}") from None
+        if "confinement" in reply:
+            self.confinement = reply["confinement"]
         if not reply["ok"]:
             raise LearnerException(reply["type"], reply["message"], reply.get("where", ""))
         return reply

@@ -29,6 +29,16 @@ def grade(submission, *extra, timeout=600) -> dict:
     return report
 
 
+def grade_here(submission, assignments=None) -> dict:
+    """``grading.grade`` in this process (no CLI start-up; learner code still runs in the
+    confined worker) -> the Gradescope report, as ``grade`` gives it."""
+    from autograder import grading
+
+    report = grading.grade(submission, assignments).gradescope()
+    report["by_task"] = {t["name"]: t for t in report["tests"]}
+    return report
+
+
 @pytest.fixture
 def submission(tmp_path):
     """make(edits) -> a submission directory holding the reference conv.py with text edits.

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from assignments.common import catalog
-from tests.conftest import KIT, grade, run
+from tests.conftest import KIT, grade, grade_here, run
 
 ALL_TASKS = [t.qualified(a.name) for a in catalog.ASSIGNMENTS.values() for t in a.tasks]
 A1 = ("--assignment", "a1_convolution")
@@ -64,6 +64,17 @@ PLANTED = {
     "maxpool_zero_padding": ([("constant_values=-np.inf", "constant_values=0")], "maxpool2d_forward"),
     "maxpool_default_stride_1": ([("sh, sw = (KH, KW) if stride is None", "sh, sw = (1, 1) if stride is None")],
                                  "maxpool2d_forward"),
+    # public student code: the output size rounded instead of floored, or taken square
+    "maxpool_size_rounded": ([("OH = (H + 2 * ph - KH) // sh + 1", "OH = round((H + 2 * ph - KH) / sh) + 1"),
+                              ("OW = (W + 2 * pw - KW) // sw + 1", "OW = round((W + 2 * pw - KW) / sw) + 1")],
+                             "maxpool2d_forward"),
+    "maxpool_output_taken_square": ([("OW = (W + 2 * pw - KW) // sw + 1", "OW = OH")], "maxpool2d_forward"),
+    "conv_size_rounded": ([("OH = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1",
+                            "OH = round((H + 2 * ph - dh * (KH - 1) - 1) / sh) + 1")], "conv2d_forward"),
+    # a message that names no argument: "be" and "with" do not name b or w
+    "bias_message_names_no_argument": ([('raise ValueError(f"b must have shape ({F},), got {b.shape}")',
+                                         'raise ValueError(f"the lengths must be equal, got {b.shape} with {F}")')],
+                                       "conv2d_forward"),
 }
 
 
@@ -99,6 +110,9 @@ PLANTED_NORMS = {
                                          "xg = np.moveaxis(x.reshape(N, C // num_groups, num_groups, -1), 2, 1).reshape(N, num_groups, -1)")],
                                        "groupnorm"),
 }
+PLANTED_NORMS["no_argument_checks"] = (  # numpy's own error, raised on a line that mentions gamma: not a message
+    [("        _check(a.shape == (C,), f\"{name} must have shape ({C},), got {a.shape}\")", "        pass")],
+    "batchnorm_forward")
 PLANTED_DROPOUT = {
     "keep_drop_confused": ([("keep = rng.random(x.shape) >= p", "keep = rng.random(x.shape) < p")], "dropout_inverted"),
     "no_scaling": ([('scale = (1.0 / (1.0 - p) if p < 1 else 0.0) if scale_at == "train" else 1.0',
@@ -114,6 +128,8 @@ PLANTED_DROPOUT = {
                                  "        factor = (np.random.default_rng().random(factor.shape) < (factor != 0).mean()) * factor.max()\n"
                                  "    return dout * factor")], "dropout_backward"),
     "mutates_input": ([("    return x * factor, factor", "    x *= factor\n    return x, factor")], "dropout_inverted"),
+    "one_mask_for_the_batch": ([("keep = rng.random(x.shape) >= p", "keep = rng.random((1,) + x.shape[1:]) >= p")],
+                               "dropout_inverted"),
 }
 BUGS = [pytest.param("a1_convolution", bug, id=bug) for bug in PLANTED] + \
        [pytest.param("a2_normalization", bug, id=bug) for bug in PLANTED_NORMS] + \
@@ -124,10 +140,12 @@ BY_ASSIGNMENT = {"a1_convolution": PLANTED, "a2_normalization": PLANTED_NORMS, "
 @pytest.mark.parametrize("assignment, bug", BUGS)
 def test_each_planted_bug_loses_points_on_its_task(submission, assignment, bug):
     edits, task = BY_ASSIGNMENT[assignment][bug]
-    report = grade(submission(edits, assignment=assignment), "--assignment", assignment)
+    report = grade_here(submission(edits, assignment=assignment), [assignment])
     task_report = report["by_task"][f"{assignment}/{task}"]
     assert task_report["score"] < task_report["max_score"], f"{bug} kept all of {task}'s points"
     assert task_report["status"] == "failed" and report["score"] < 100
+    if bug in ("no_argument_checks", "bias_message_names_no_argument"):
+        assert "should name the argument involved" in task_report["output"]
 
 
 # -------------------------------------------------------------------------- bad submissions

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder import sandbox
+from autograder import confine, sandbox
 from tests.conftest import REFERENCE
 
 
@@ -63,11 +63,15 @@ def test_random_generator_state_crosses():
     assert copy.random() == np.random.default_rng(7).random()
 
 
-def test_learner_exceptions_come_back_as_builtin_types():
-    exc = sandbox.LearnerException("ValueError", "groups must divide C", "  File conv.py, line 3")
-    assert type(exc.as_builtin()) is ValueError and "groups must divide C" in str(exc.as_builtin())
+def test_learner_exceptions_come_back_as_builtin_types_with_their_own_message_only():
+    """The learner's source line (which may mention `gamma`) is a note, never part of the message."""
+    exc = sandbox.LearnerException("ValueError", "operands could not be broadcast", '  File "norms.py", line 3\n'
+                                   "    out = gamma * x_hat + beta\n")
+    builtin = exc.as_builtin()
+    assert type(builtin) is ValueError and str(builtin) == "operands could not be broadcast"
+    assert "gamma * x_hat" in builtin.__notes__[0]
     odd = sandbox.LearnerException("MyError", "boom", "")
-    assert odd.as_builtin() is odd
+    assert odd.as_builtin() is odd and str(odd) == "MyError: boom"
 
 
 def test_worker_keeps_caches_and_writes_back_in_place_changes(tmp_path):
@@ -96,12 +100,13 @@ def test_worker_keeps_caches_and_writes_back_in_place_changes(tmp_path):
         worker.close()
 
 
-def test_worker_timeout_kills_the_process_group(tmp_path):
+def test_unconfined_worker_timeout_still_kills_its_process_group(tmp_path):
+    """Where the kernel offers no confinement, a child in the worker's group dies with it."""
     learner = tmp_path / "spin.py"
     learner.write_text("import subprocess, sys\n"
                        "def spin():\n    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
                        "    while True:\n        pass\n")
-    worker = sandbox.Worker(learner, "spin")
+    worker = sandbox.Worker(learner, "spin", confine=False)
     worker.load(timeout=30)
     with pytest.raises(sandbox.WorkerError, match="TIMEOUT"):
         worker.call("spin", (), {}, timeout=1)
@@ -123,3 +128,22 @@ def test_reference_runs_in_the_worker():
         assert out.dtype == np.float32 and out.shape == (1, 1, 2, 2)
     finally:
         worker.close()
+
+
+def test_worker_reports_its_confinement(tmp_path):
+    learner = tmp_path / "mod.py"
+    learner.write_text("def f():\n    return 1\n")
+    confined, unconfined = sandbox.Worker(learner, "mod"), sandbox.Worker(learner, "mod", confine=False)
+    try:
+        confined.load(timeout=30)
+        unconfined.load(timeout=30)
+    finally:
+        confined.close()
+        unconfined.close()
+    assert unconfined.confinement == {"confined": False, "landlock": 0, "seccomp": False,
+                                      "why": "confinement was turned off"}
+    if not confine.landlock_abi():
+        pytest.skip("this kernel has no Landlock: the confined case cannot be shown here")
+    assert confined.confinement["confined"] and confined.confinement["landlock"] == confine.landlock_abi()
+    assert "UNCONFINED" in confine.describe(unconfined.confinement)
+    assert "confined by the kernel" in confine.describe(confined.confinement)

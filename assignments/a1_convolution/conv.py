@@ -43,8 +43,10 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         cache: whatever conv2d_backward needs.
 
     Raises:
-        ValueError naming the argument for bad shapes, channels not divisible by groups,
-        stride/dilation < 1, padding < 0, or a kernel larger than the padded input.
+        ValueError, with a message that names an argument involved (x, w, b, stride, padding,
+        dilation or groups; "kernel" is fine too), for: x or w not 4-D; C or F not divisible
+        by groups; w's second axis not C // groups; b not of shape (F,); stride or dilation
+        < 1; padding < 0; a (dilated) kernel larger than the padded input.
 
     See handouts/a1_convolution.md, sections 1-3 and 5.
     """
@@ -88,6 +90,11 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0):
     Returns:
         out: (N, C, OH, OW) with OH = (H + 2*ph - KH) // sh + 1.
         cache: whatever maxpool2d_backward needs.
+
+    Raises:
+        ValueError, with a message that names an argument involved (x, kernel_size, stride or
+        padding), for: x not 4-D; kernel_size or stride < 1; padding < 0 or more than half
+        the kernel size; a kernel larger than the padded input.
 
     See handouts/a1_convolution.md, section 6.
     """

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from assignments.common.samples import Sample, array, rng_for, with_dtypes
+from assignments.common.samples import ErrorCase, Sample, array, rng_for, with_dtypes
 
 
 def conv2d_sample(name, dtype, x, w, bias=True, layout="contiguous", **kwargs):
@@ -26,6 +26,8 @@ CONV2D = {
     "kernel_full": dict(x=(2, 3, 4, 5), w=(5, 3, 4, 5)),
     "stride_gt_kernel": dict(x=(1, 2, 9, 9), w=(2, 2, 2, 2), stride=3, padding=1),
     "batch_of_one": dict(x=(1, 1, 6, 6), w=(1, 1, 3, 3), padding=2),
+    "non_square_output": dict(x=(2, 3, 5, 9), w=(4, 3, 3, 3)),  # (3, 7): no padding, no stride
+    "window_does_not_fit": dict(x=(1, 2, 10, 10), w=(3, 2, 2, 2), stride=3),  # (10 - 2) / 3 = 2.67: floor
     "non_contiguous": dict(x=(2, 3, 5, 5), w=(2, 3, 3, 3), padding=1, layout="strided"),
 }
 CONV2D_DILATION_GROUPS = {
@@ -40,6 +42,8 @@ MAXPOOL2D = {
     "3x3_stride_2": dict(x=(1, 2, 7, 7), kernel_size=3, stride=2),
     "padding": dict(x=(2, 2, 5, 5), kernel_size=3, stride=2, padding=1),
     "asymmetric": dict(x=(1, 2, 6, 7), kernel_size=(2, 3), stride=(1, 2), padding=(1, 0)),
+    "non_square_output": dict(x=(1, 2, 4, 8), kernel_size=2),  # (2, 4): no padding, square kernel
+    "window_does_not_fit": dict(x=(1, 2, 10, 10), kernel_size=2, stride=3),  # (10 - 2) / 3 = 2.67: floor
     "non_contiguous": dict(x=(2, 2, 6, 6), kernel_size=2, layout="transposed"),
 }
 
@@ -56,14 +60,15 @@ def maxpool2d_samples():
     return with_dtypes(maxpool2d_sample, MAXPOOL2D)
 
 
-def invalid_conv2d_calls():
-    """(description, args, kwargs, word the ValueError message must contain)."""
-    x, w = np.zeros((1, 4, 5, 5)), np.zeros((2, 2, 3, 3))
+def invalid_calls():
+    """Bad arguments: each must raise ValueError naming one of the arguments involved."""
+    x, w = np.zeros((1, 4, 5, 5)), np.zeros((2, 4, 3, 3))
     return [
-        ("groups does not divide C", (x, np.zeros((2, 4, 3, 3))), dict(groups=3), "groups"),
-        ("w channels != C // groups", (x, w), dict(groups=1), "w"),
-        ("bias of the wrong length", (x, np.zeros((2, 4, 3, 3)), np.zeros(3)), {}, "b"),
-        ("stride 0", (x, np.zeros((2, 4, 3, 3))), dict(stride=0), "stride"),
-        ("negative padding", (x, np.zeros((2, 4, 3, 3))), dict(padding=-1), "padding"),
-        ("kernel larger than input", (x, np.zeros((2, 4, 7, 7))), {}, "kernel"),
+        ErrorCase("conv2d_forward", "groups does not divide C", (x, w), dict(groups=3), ("groups", "x", "w")),
+        ErrorCase("conv2d_forward", "w channels != C // groups", (x, np.zeros((2, 2, 3, 3))), {}, ("w", "x", "groups")),
+        ErrorCase("conv2d_forward", "bias of the wrong length", (x, w, np.zeros(3)), {}, ("b", "w")),
+        ErrorCase("conv2d_forward", "stride 0", (x, w), dict(stride=0), ("stride",)),
+        ErrorCase("conv2d_forward", "negative padding", (x, w), dict(padding=-1), ("padding",)),
+        ErrorCase("conv2d_forward", "kernel larger than the padded input", (x, np.zeros((2, 4, 7, 7))), {},
+                  ("x", "w", "padding", "dilation")),
     ]

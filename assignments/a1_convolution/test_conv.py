@@ -10,7 +10,7 @@ import pytest
 from assignments.a1_convolution import samples
 from assignments.common import oracles
 from assignments.common.gradcheck import numerical_gradient
-from assignments.common.testing import assert_close, assert_value_error, check_forward_backward
+from assignments.common.testing import assert_close, check_forward_backward, check_value_error, forward_is_right
 
 
 CONV2D_GRADS = ("dx", "dw", "db")
@@ -31,10 +31,10 @@ def test_conv2d_forward(impl, sample):
 
 
 @pytest.mark.task("conv2d_forward")
-@pytest.mark.parametrize("case", samples.invalid_conv2d_calls(), ids=lambda c: c[0])
+@pytest.mark.side
+@pytest.mark.parametrize("case", samples.invalid_calls(), ids=str)
 def test_conv2d_rejects_bad_arguments(impl, case):
-    description, args, kwargs, word = case
-    assert_value_error(impl.conv2d_forward, *args, word=word, description=description, **kwargs)
+    check_value_error(impl, case)
 
 
 @pytest.mark.task("conv2d_backward")
@@ -44,9 +44,13 @@ def test_conv2d_backward(impl, sample):
 
 
 @pytest.mark.task("conv2d_backward")
+@pytest.mark.side
 def test_conv2d_backward_matches_numerical_gradient(impl):
-    """Your backward agrees with finite differences of your own forward (no PyTorch needed)."""
+    """Your backward agrees with finite differences of your own forward (no PyTorch needed),
+    checked once your forward is right on this case."""
     sample = samples.conv2d_sample("gradcheck", np.float64, x=(1, 2, 4, 4), w=(2, 2, 3, 3), padding=1, stride=2)
+    if not forward_is_right(impl, "conv2d", sample, oracles.conv2d):
+        pytest.skip("not checked: conv2d_forward is not right yet on this case (see the conv2d_forward task)")
     inputs = dict(zip(sample.names, sample.args))
     out, cache = impl.conv2d_forward(*sample.args, **sample.kwargs)
     dout = sample.upstream(out.shape)

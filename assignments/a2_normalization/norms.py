@@ -46,6 +46,11 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     Returns:
         out shaped like x, and a cache for batchnorm_backward.
 
+    Raises:
+        ValueError, with a message that names an argument involved, for: x with fewer than 2
+        axes; gamma, beta, running_mean or running_var not of shape (C,); momentum outside
+        [0, 1]; training with a single value per channel (no variance to estimate).
+
     See handouts/a2_normalization.md, sections 1-2 and 4.
     """
     # YOUR CODE HERE
@@ -80,6 +85,10 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 
     Returns:
         out shaped like x, and a cache for layernorm_backward.
+
+    Raises:
+        ValueError, with a message that names an argument involved, for: gamma not the
+        trailing shape of x; beta not of gamma's shape.
     """
     # YOUR CODE HERE
     raise NotImplementedError("layernorm_forward is not implemented yet")
@@ -112,6 +121,10 @@ def instancenorm_forward(x, gamma, beta, eps=1e-5):
 
     Returns:
         out shaped like x, and a cache for instancenorm_backward.
+
+    Raises:
+        ValueError, with a message that names an argument involved, for: x without a spatial
+        axis; gamma or beta not of shape (C,).
     """
     # YOUR CODE HERE
     raise NotImplementedError("instancenorm_forward is not implemented yet")
@@ -144,6 +157,10 @@ def groupnorm_forward(x, gamma, beta, num_groups, eps=1e-5):
 
     Returns:
         out shaped like x, and a cache for groupnorm_backward.
+
+    Raises:
+        ValueError, with a message that names an argument involved, for: x with fewer than 2
+        axes; num_groups not a positive divisor of C; gamma or beta not of shape (C,).
     """
     # YOUR CODE HERE
     raise NotImplementedError("groupnorm_forward is not implemented yet")

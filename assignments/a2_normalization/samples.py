@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from assignments.common.samples import Sample, array, rng_for, with_dtypes
+from assignments.common.samples import ErrorCase, Sample, array, rng_for, with_dtypes
 
 
 def _affine(rng, shape, dtype):
@@ -98,13 +98,14 @@ def groupnorm_samples(cases=GROUPNORM):
 
 
 def invalid_calls():
-    """(function, description, args, kwargs, word the ValueError message must contain)."""
-    x, c3 = np.zeros((2, 4, 3, 3)), np.ones(3)
-    c4 = np.ones(4)
+    """Bad arguments: each must raise ValueError naming one of the arguments involved."""
+    x, c3, c4 = np.zeros((2, 4, 3, 3)), np.ones(3), np.ones(4)
     return [
-        ("groupnorm_forward", "num_groups does not divide C", (x, c4, c4, 3), {}, "num_groups"),
-        ("batchnorm_forward", "gamma of the wrong length", (x, c3, c4, c4, c4), {}, "gamma"),
-        ("batchnorm_forward", "running_var of the wrong length", (x, c4, c4, c4, c3), {}, "running_var"),
-        ("layernorm_forward", "gamma is not the trailing shape", (x, np.ones((4, 3)), np.ones((4, 3))), {}, "gamma"),
-        ("instancenorm_forward", "beta of the wrong length", (x, c4, c3), {}, "beta"),
+        ErrorCase("groupnorm_forward", "num_groups does not divide C", (x, c4, c4, 3), {}, ("num_groups", "x")),
+        ErrorCase("batchnorm_forward", "gamma of the wrong length", (x, c3, c4, c4, c4), {}, ("gamma", "x")),
+        ErrorCase("batchnorm_forward", "running_var of the wrong length", (x, c4, c4, c4, c3), {},
+                  ("running_var", "x")),
+        ErrorCase("layernorm_forward", "gamma is not the trailing shape", (x, np.ones((4, 3)), np.ones((4, 3))), {},
+                  ("gamma", "x", "beta")),
+        ErrorCase("instancenorm_forward", "beta of the wrong length", (x, c4, c3), {}, ("beta", "x", "gamma")),
     ]

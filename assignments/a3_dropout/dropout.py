@@ -35,7 +35,8 @@ def dropout_forward(x, p, training=True, rng=None, scale_at="train"):
         out shaped like x, and a cache for dropout_backward (the mask and the scale).
 
     Raises:
-        ValueError naming the argument for p outside [0, 1] or an unknown scale_at.
+        ValueError, with a message that names the argument (p or scale_at), for: p outside
+        [0, 1]; scale_at other than "train" or "test".
 
     See handouts/a3_dropout.md, sections 1-3.
     """

@@ -3,7 +3,7 @@ a kept one by out == 0), several drop probabilities, float64 and float32."""
 
 import numpy as np
 
-from assignments.common.samples import array, rng_for
+from assignments.common.samples import ErrorCase, array, rng_for
 
 PROBABILITIES = (0.1, 0.5, 0.8)
 DTYPES = (np.float64, np.float32)
@@ -24,6 +24,8 @@ def cases(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="co
 
 
 def invalid_calls():
-    """(description, kwargs, word the ValueError message must contain)."""
-    return [("p above 1", dict(p=1.5), "p"), ("p below 0", dict(p=-0.1), "p"),
-            ("unknown scale_at", dict(p=0.5, scale_at="both"), "scale_at")]
+    """Bad arguments: each must raise ValueError naming the argument."""
+    x = np.ones(3)
+    return [ErrorCase("dropout_forward", "p above 1", (x,), dict(p=1.5), ("p",)),
+            ErrorCase("dropout_forward", "p below 0", (x,), dict(p=-0.1), ("p",)),
+            ErrorCase("dropout_forward", "unknown scale_at", (x,), dict(p=0.5, scale_at="both"), ("scale_at",))]

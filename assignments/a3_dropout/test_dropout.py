@@ -1,9 +1,10 @@
 """Visible tests for assignment 3. Run: pytest assignments/a3_dropout
 
 No test depends on how you draw the random mask. They check the structure (every output is 0
-or exactly x scaled the right way; the backward uses the forward's mask) and the statistics
-(the kept fraction and the mean activation), with bounds a correct implementation misses
-about once in a billion runs (assignments/common/testing.py: hoeffding_bound).
+or exactly x scaled the right way; the backward uses the forward's mask), the statistics (the
+kept fraction, the mean activation, and that each unit is kept or dropped on its own, not
+along a row or a channel), with bounds a correct implementation misses about once in a
+billion runs (assignments/common/testing.py: hoeffding_bound).
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import samples
-from assignments.common.testing import assert_close, assert_value_error, call, hoeffding_bound
+from assignments.common.testing import assert_close, call, check_value_error, hoeffding_bound
 
 CASES = samples.cases()
 IDS = [c[0] for c in CASES]
@@ -23,8 +24,27 @@ def forward(impl, x, p, seed=0, **kwargs):
     return call(impl.dropout_forward, x, p, names=NAMES, rng=np.random.default_rng(seed), **kwargs)
 
 
+def check_independent_mask(kept, p, context):
+    """Each unit is kept on its own: two neighbours along any axis are both kept or both dropped
+    with probability (1-p)^2 + p^2, not always (one mask row shared by the whole batch)."""
+    __tracebackhide__ = True
+    expected = (1 - p) ** 2 + p ** 2
+    for axis in range(kept.ndim):
+        pairs = kept.shape[axis] // 2 * 2
+        if pairs == 0:
+            continue
+        first = np.take(kept, np.arange(0, pairs, 2), axis=axis)
+        second = np.take(kept, np.arange(1, pairs, 2), axis=axis)
+        agree, bound = (first == second).mean(), hoeffding_bound(first.size)
+        assert abs(agree - expected) <= bound, (
+            f"the mask is not drawn unit by unit: neighbours along axis {axis} are both kept or both dropped "
+            f"{agree:.1%} of the time, independent units {expected:.1%} (allowed: +-{bound:.1%}). Draw one "
+            f"random number per unit, e.g. rng.random(x.shape)\n  call: {context}")
+
+
 def check_training_output(x, p, out, scale, context):
-    """Every unit is 0 or x * scale; the kept fraction is 1 - p within the Hoeffding bound."""
+    """Every unit is 0 or x * scale; the kept fraction is 1 - p within the Hoeffding bound; the
+    units are kept independently."""
     __tracebackhide__ = True
     assert isinstance(out, np.ndarray), f"out: expected a numpy array, got {type(out).__name__}\n  call: {context}"
     kept = out != 0
@@ -34,6 +54,7 @@ def check_training_output(x, p, out, scale, context):
     assert abs(fraction - (1 - p)) <= bound, (
         f"{fraction:.3f} of the units were kept; with p={p} (the probability of DROPPING a unit) "
         f"about {1 - p:.3f} should be (allowed: +-{bound:.3f})\n  call: {context}")
+    check_independent_mask(kept, p, context)
     return kept
 
 
@@ -48,6 +69,17 @@ def test_inverted_training(impl, name, x, p):
 
 
 @pytest.mark.task("dropout_inverted")
+@pytest.mark.parametrize("p", [0.5, 0.1])
+def test_each_unit_has_its_own_coin(impl, p):
+    """A batch of 200 rows and an image batch: one mask per row, or per channel, is caught."""
+    for shape in ((200, 100), (16, 8, 10, 10)):
+        x = samples.nonzero(f"coins{shape}", shape)
+        out, _ = forward(impl, x, p)
+        check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {shape} float64, p={p}, training=True)")
+
+
+@pytest.mark.task("dropout_inverted")
+@pytest.mark.side
 @pytest.mark.parametrize("name, x, p", CASES[:2], ids=IDS[:2])
 def test_inverted_eval_is_the_identity(impl, name, x, p):
     out, _ = forward(impl, x, p, training=False)
@@ -56,6 +88,7 @@ def test_inverted_eval_is_the_identity(impl, name, x, p):
 
 
 @pytest.mark.task("dropout_inverted")
+@pytest.mark.side
 def test_p_zero_keeps_everything_and_p_one_drops_everything(impl):
     x = samples.nonzero("edges", (20, 30))
     assert_close(forward(impl, x, 0.0)[0], x, dtype=x.dtype, what="out with p=0", context="dropout_forward(x, p=0.0)")
@@ -65,6 +98,7 @@ def test_p_zero_keeps_everything_and_p_one_drops_everything(impl):
 
 
 @pytest.mark.task("dropout_inverted")
+@pytest.mark.side
 def test_the_mask_comes_from_rng(impl):
     x = samples.nonzero("rng", (40, 40))
     first, _ = forward(impl, x, 0.5, seed=3)
@@ -82,17 +116,19 @@ def test_the_mask_comes_from_rng(impl):
 def test_expected_activation_is_preserved_like_torch(impl):
     """E[out] = x with inverted dropout: the mean of many dropped-out ones is 1, for you and for PyTorch."""
     p, x = 0.3, np.ones((200, 100))
-    mine = forward(impl, x, p)[0].mean()
+    out = forward(impl, x, p)[0]
+    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} float64, p={p})")
     theirs = F.dropout(torch.from_numpy(x), p=p, training=True).mean().item()
     bound = hoeffding_bound(x.size, value_range=1 / (1 - p))
-    for who, mean in (("your dropout", mine), ("torch.nn.functional.dropout", theirs)):
+    for who, mean in (("your dropout", out.mean()), ("torch.nn.functional.dropout", theirs)):
         assert abs(mean - 1) <= bound, f"{who}: mean activation {mean:.4f}, expected 1 +- {bound:.4f} (p={p})"
 
 
 @pytest.mark.task("dropout_inverted")
-@pytest.mark.parametrize("description, kwargs, word", samples.invalid_calls(), ids=lambda v: v if isinstance(v, str) else "")
-def test_bad_arguments_raise_value_error(impl, description, kwargs, word):
-    assert_value_error(impl.dropout_forward, np.ones(3), word=word, description=description, **kwargs)
+@pytest.mark.side
+@pytest.mark.parametrize("case", samples.invalid_calls(), ids=str)
+def test_bad_arguments_raise_value_error(impl, case):
+    check_value_error(impl, case)
 
 
 # ------------------------------------------------------------------ scaling at test time
@@ -108,14 +144,21 @@ def check_test_time_scaling(impl, x, p, seed=0):
 
 
 def check_backward(impl, name, x, p, scale_at, seed=0):
-    """dx is dout through the forward's own mask and scale."""
+    """dx is dout through the forward's own mask and scale. The mask is read off the forward's
+    output, so that output is checked first: a wrong forward cannot vouch for a backward."""
     out, cache = forward(impl, x, p, seed=seed, scale_at=scale_at)
+    scale = 1 / (1 - p) if scale_at == "train" else 1.0
+    context = f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward"
+    try:
+        check_training_output(x, p, out, scale, context)
+    except AssertionError as exc:
+        raise AssertionError(f"dropout_backward cannot be checked while dropout_forward is wrong (fix the forward "
+                             f"first):\n{exc}") from None
     dout = samples.nonzero(name + "dout", x.shape, x.dtype)
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
-    scale = 1 / (1 - p) if scale_at == "train" else 1.0
-    expected = np.where(np.asarray(out) != 0, dout.astype(np.float64) * scale, 0.0)
+    expected = np.where(out != 0, dout.astype(np.float64) * scale, 0.0)
     assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
-                 context=f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward")
+                 context=context)
 
 
 @pytest.mark.task("dropout_test_time_scaling")
@@ -126,11 +169,13 @@ def test_test_time_scaling(impl, name, x, p):
 
 @pytest.mark.task("dropout_test_time_scaling")
 def test_test_time_scaling_matches_training_in_expectation(impl):
+    """Both means are 1 - p: in training (random) within the Hoeffding bound, at test time exactly."""
     p, x = 0.4, np.ones((200, 100))
     train = forward(impl, x, p, scale_at="test")[0].mean()
     test = forward(impl, x, p, training=False, scale_at="test")[0].mean()
     bound = hoeffding_bound(x.size)
-    assert abs(train - test) <= bound, f"mean in training {train:.4f} vs at test time {test:.4f} (allowed +-{bound:.4f})"
+    assert abs(train - (1 - p)) <= bound, f"mean in training {train:.4f}, expected {1 - p:.4f} +- {bound:.4f} (p={p})"
+    assert abs(test - (1 - p)) <= 1e-6, f"mean at test time {test:.4f}, expected {1 - p:.4f} (p={p})"
 
 
 # ------------------------------------------------------------------ backward
@@ -144,6 +189,7 @@ def test_backward_uses_the_forward_mask(impl, name, x, p, scale_at):
 
 
 @pytest.mark.task("dropout_backward")
+@pytest.mark.side
 @pytest.mark.parametrize("scale_at, factor", [("train", 1.0), ("test", 0.5)])
 def test_backward_in_eval_mode(impl, scale_at, factor):
     x = samples.nonzero("eval-backward", (10, 10))
@@ -155,6 +201,7 @@ def test_backward_in_eval_mode(impl, scale_at, factor):
 
 
 @pytest.mark.task("dropout_backward")
+@pytest.mark.side
 def test_backward_with_p_one_is_zero_not_nan(impl):
     x = samples.nonzero("p1", (8, 8))
     _, cache = forward(impl, x, 1.0)

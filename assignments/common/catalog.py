@@ -25,10 +25,17 @@ class Assignment:
     name: str  # directory under assignments/, e.g. "a1_convolution"
     file: str  # the learner file, e.g. "conv.py"
     tasks: tuple[Task, ...]
-    # Top-level modules the learner file may not import (it runs in the grading worker with an
-    # import guard). "assignments" covers the fast path in assignments/common.
-    forbidden_imports: tuple[str, ...] = ("torch", "solutions", "assignments", "autograder")
     handout: str = ""
+    # Top-level modules the learner file may import when graded: the worker imports them, then
+    # the kernel lets it read only their packages, the standard library and its scratch
+    # directory (autograder/confine.py).
+    may_import: tuple[str, ...] = ("numpy",)
+    # Names the grading worker's import guard refuses with a friendly message ("assignments"
+    # covers the fast path in assignments/common); the kernel refuses them anyway.
+    forbidden_imports: tuple[str, ...] = ("torch", "solutions", "assignments", "autograder")
+    # Its numba fast path, assignments/common/fast/<module>.py (a student release carries it
+    # only once the assignment is past: `release --through`).
+    fast_path: bool = True
 
     @property
     def module(self) -> str:  # "conv"

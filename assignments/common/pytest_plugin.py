@@ -84,6 +84,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "task(name): the graded task a test belongs to")
+    config.addinivalue_line("markers", "side: a side check (argument validation, edge cases): it adds credit "
+                                       "only once a core check of its task passes")
     config.addinivalue_line("markers", "cuda: compares with torch.cuda; skipped without a GPU")
     if PROVIDER not in config.stash:
         config.stash[PROVIDER] = ModuleProvider(config.getoption("--impl"))

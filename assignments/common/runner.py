@@ -4,8 +4,11 @@ Shared by the grade command (learner code in a sandboxed worker), the checklist,
 notebook checks of the nbgrader course (learner code in the notebook's kernel): they differ
 only in the ``impl`` provider they pass.
 
-A task's score is its points times the fraction of its checks (tests) that passed; skipped
-checks (CUDA without a GPU) do not count.
+A task's score is its points times the fraction of its checks (tests) that passed, once one
+of its core checks passed: side checks (``@pytest.mark.side``: argument validation, eval-mode
+identity, rare edge cases) add credit only to code that does the task's main computation, so
+code that returns zeros or its input earns nothing. Skipped checks (CUDA without a GPU) do
+not count.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class TaskResult:
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    core_passed: int = 0  # passed checks of the task's main computation (not @pytest.mark.side)
     messages: list[str] = field(default_factory=list)
     skip_reasons: set[str] = field(default_factory=set)
 
@@ -35,11 +39,11 @@ class TaskResult:
     @property
     def score(self) -> float:
         ran = self.passed + self.failed
-        return round(self.task.points * self.passed / ran, 2) if ran else 0.0
+        return round(self.task.points * self.passed / ran, 2) if ran and self.core_passed else 0.0
 
     @property
     def done(self) -> bool:
-        return self.passed > 0 and self.failed == 0
+        return self.core_passed > 0 and self.failed == 0
 
     def feedback(self, limit: int = 3) -> str:
         ran = self.passed + self.failed
@@ -51,7 +55,10 @@ class TaskResult:
             distinct = list(dict.fromkeys(self.messages))
             shown = "\n\n".join(m if len(m) < 1500 else m[:1500] + " ..." for m in distinct[:limit])
             more = f"\n\n(and {len(distinct) - limit} more different failures)" if len(distinct) > limit else ""
-            text = f"{self.failed} of {ran} checks failed.\n\n{shown}{more}\n\nRead: {self.task.read}"
+            gate = ("" if self.core_passed or not self.passed else
+                    f" The {self.passed} checks that passed are side checks (argument checks, edge cases): they "
+                    "count once one check of the main computation passes.")
+            text = f"{self.failed} of {ran} checks failed.{gate}\n\n{shown}{more}\n\nRead: {self.task.read}"
         if self.skipped:
             text += f"\n({self.skipped} checks skipped: {'; '.join(sorted(self.skip_reasons))})"
         return text
@@ -105,6 +112,7 @@ class _Collector:
             self._advance(result)
         elif call.when == "call":
             result.passed += 1
+            result.core_passed += item.get_closest_marker("side") is None
             self._advance(result)
         return report
 
@@ -114,13 +122,15 @@ class _Collector:
 
 
 def _message(excinfo) -> str:
-    """What the learner reads: the exception's own text, never the hidden test's source."""
+    """What the learner reads: the exception's own text (and where in the learner's file it
+    was raised), never the hidden test's source."""
     value = excinfo.value
     if isinstance(value, NotImplementedError):
         return str(value).splitlines()[0] if str(value) else "not implemented yet"
     if isinstance(value, (AssertionError, pytest.fail.Exception, ImplUnavailable)):
         return str(value).strip() or type(value).__name__
-    return f"{type(value).__name__}: {value}".strip()
+    text = str(value) if type(value).__name__ == "LearnerException" else f"{type(value).__name__}: {value}"
+    return "\n".join([text.strip(), *getattr(value, "__notes__", ())])
 
 
 

@@ -92,6 +92,21 @@ class Sample:
         return f"{self.name}-{self.dtype}"
 
 
+@dataclass
+class ErrorCase:
+    """One call with invalid arguments: ``function(*args, **kwargs)`` must raise ValueError
+    whose message names one of ``names``, the arguments involved (contract section 2)."""
+
+    function: str
+    description: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    names: tuple[str, ...] = ()
+
+    def __str__(self):  # the pytest id
+        return f"{self.function}-{self.description.replace(' ', '_')}"
+
+
 def with_dtypes(make, cases, dtypes=(np.float64, np.float32)):
     """Every case in every dtype: ``make(name, dtype, **case)`` -> Sample."""
     return [make(name, dtype, **case) for name, case in cases.items() for dtype in dtypes]

@@ -15,6 +15,8 @@ CONV2D = {
     "single_everything": dict(x=(1, 1, 5, 7), w=(1, 1, 2, 2), bias=False),
     "fortran_order": dict(x=(2, 3, 6, 5), w=(2, 3, 2, 2), stride=(1, 2), layout="transposed"),
     "resnet_like": dict(x=(4, 16, 12, 12), w=(24, 16, 3, 3), padding=1),
+    "wide_output": dict(x=(2, 2, 6, 11), w=(3, 2, 2, 2)),  # (5, 10): non-square, nothing else
+    "stride_leaves_a_remainder": dict(x=(2, 3, 14, 14), w=(2, 3, 3, 3), stride=4),  # 11 / 4 = 2.75: floor
 }
 CONV2D_DILATION_GROUPS = {
     "dilation_3_stride_2": dict(x=(2, 3, 13, 12), w=(4, 3, 3, 3), dilation=3, stride=2, padding=2),
@@ -31,6 +33,8 @@ MAXPOOL2D = {
     "rectangular_padded": dict(x=(2, 2, 7, 6), kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)),
     "odd_sizes": dict(x=(3, 5, 9, 7), kernel_size=3, stride=2, padding=1),
     "strided_view": dict(x=(2, 2, 8, 8), kernel_size=2, layout="strided"),
+    "non_square_3x3": dict(x=(2, 3, 6, 9), kernel_size=3),  # (2, 3): non-square, nothing else
+    "stride_leaves_a_remainder": dict(x=(1, 2, 14, 14), kernel_size=3, stride=4),  # 11 / 4 = 2.75: floor
 }
 
 

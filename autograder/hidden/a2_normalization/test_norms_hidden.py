@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a2_normalization.samples import batchnorm_sample
-from assignments.a2_normalization.test_norms import GRADS, check, check_running_stats
+from assignments.a2_normalization.test_norms import GRADS, check, check_running_stats, running_stats_cases
 from assignments.common import oracles
 from assignments.common.testing import assert_close, call, oracle_from
 from autograder.hidden.a2_normalization import samples
@@ -55,7 +55,7 @@ def test_batchnorm_backward_matches_reference(impl, sample, reference):
 
 
 @pytest.mark.task("batchnorm_running_stats")
-@pytest.mark.parametrize("sample", samples.batchnorm_hidden(), ids=str)
+@pytest.mark.parametrize("sample", running_stats_cases(samples.batchnorm_hidden()))
 def test_batchnorm_running_stats_hidden(impl, sample, device):
     check_running_stats(impl, sample, on(device, oracles.batchnorm))
 

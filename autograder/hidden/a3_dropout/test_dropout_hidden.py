@@ -10,8 +10,10 @@ from assignments.a3_dropout import samples
 from assignments.a3_dropout.test_dropout import check_backward, check_test_time_scaling, check_training_output, forward
 from assignments.common.testing import assert_close, call, hoeffding_bound
 
-HIDDEN = (samples.cases((4, 3, 8, 8), (0.05, 0.3, 0.9)) + samples.cases((3000,), (0.5,))
-          + samples.cases((30, 40), (0.25,), layout="strided"))
+# A small p needs many units: with p=0.05 the kept fraction must be told apart from 1 (no
+# dropout at all), so the Hoeffding bound (0.03 for 12288 units) must stay well below p.
+HIDDEN = (samples.cases((16, 3, 16, 16), (0.05,)) + samples.cases((4, 3, 8, 8), (0.3, 0.9))
+          + samples.cases((3000,), (0.5,)) + samples.cases((30, 40), (0.25,), layout="strided"))
 IDS = [c[0] for c in HIDDEN]
 
 
@@ -25,6 +27,7 @@ def test_inverted_training_hidden(impl, name, x, p):
 
 
 @pytest.mark.task("dropout_inverted")
+@pytest.mark.side
 def test_without_rng_masks_differ_between_calls(impl):
     x = samples.nonzero("no-rng", (50, 50))
     one, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"))
@@ -36,7 +39,9 @@ def test_without_rng_masks_differ_between_calls(impl):
 @pytest.mark.parametrize("p", [0.1, 0.6])
 def test_mean_activation_agrees_with_torch(impl, p):
     x = np.full((300, 200), 2.0)
-    mine = forward(impl, x, p, seed=5)[0].mean()
+    out = forward(impl, x, p, seed=5)[0]
+    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} float64, p={p})")
+    mine = out.mean()
     theirs = F.dropout(torch.from_numpy(x), p=p, training=True).mean().item()
     bound = hoeffding_bound(x.size, value_range=2 / (1 - p))
     # both means are random, each within `bound` of the expectation: so within 2 * bound of each other
@@ -50,6 +55,7 @@ def test_test_time_scaling_hidden(impl, name, x, p):
 
 
 @pytest.mark.task("dropout_test_time_scaling")
+@pytest.mark.side
 def test_p_one_at_test_time(impl):
     x = samples.nonzero("p1-test", (10, 10))
     for training in (True, False):
@@ -70,6 +76,9 @@ def test_two_forwards_two_masks_each_backward_its_own(impl):
     rng = np.random.default_rng(21)
     out1, cache1 = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
     out2, cache2 = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
+    for out in (out1, out2):  # the expected dx is read off these outputs: they must be right first
+        check_training_output(x, 0.5, out, 2.0, "two dropout_forward calls with one Generator")
+    assert not np.array_equal(out1, out2), "two calls with the same Generator must draw two different masks"
     ones = np.ones_like(x)
     for out, cache, which in ((out1, cache1, "first"), (out2, cache2, "second")):
         dx = impl.dropout_backward(ones, cache)
