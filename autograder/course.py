@@ -7,9 +7,11 @@
 
 A source notebook is the handout (markdown cells, one per section), the reference module in
 one solution cell (its ``### BEGIN SOLUTION`` markers are nbgrader's), and one autograded
-test cell per task, worth the task's points, whose hidden part runs the same hidden suite as
-``python -m autograder grade``. Everything comes from the catalog, the handouts and
-solutions/: a new assignment needs no new code here. Output is deterministic.
+test cell per task, worth the task's points, that runs the task's visible checks for the
+learner. ``nbgrader autograde`` runs no kernel: the course config hands the notebook's code
+to the kit's confined grader (autograder/nbgrader_autograde.py), which writes each task's
+result into its test cell. Everything comes from the catalog, the handouts and solutions/: a
+new assignment needs no new code here. Output is deterministic.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from assignments.common import catalog
+from autograder.grading import DEFAULT_TASK_TIMEOUT
 
 KIT = Path(__file__).resolve().parent.parent
 COURSE_ID = "foundations-kit"
@@ -29,6 +32,11 @@ IGNORE_PATTERN = r"[A-Za-z]*Warning\b|warnings\.warn"  # stderr lines nbgrader d
 
 NBGRADER_CONFIG = '''\
 # nbgrader configuration of the foundations-kit course, written by `python -m autograder nbgrader`.
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+
+from autograder.nbgrader_autograde import GradeInSandbox
+
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
 c.CourseDirectory.course_id = "{course_id}"
@@ -36,8 +44,17 @@ c.CourseDirectory.course_id = "{course_id}"
 # What a released solution cell holds instead of the reference code.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 
-# A cell may run CELL_TIMEOUT seconds, or what its metadata["kit"]["timeout"] asks for (the
-# slower tasks); a cell that runs longer (an infinite loop) is stopped with this message.
+# autograde runs no kernel: GradeInSandbox (in place of nbgrader's Execute) grades the
+# notebook's code in the kit's confined worker, with the same suites and scores as
+# `python -m autograder grade`, and writes each task's result into its test cell.
+c.Autograde.autograde_preprocessors = [GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.GradeInSandbox.task_timeout = {task_timeout}  # seconds of learner code per task
+# a test cell deleted from a submission is put back (and graded) rather than lost
+c.OverwriteCells.add_missing_cells = True
+
+# `nbgrader validate` still runs notebooks in a kernel: a cell may run CELL_TIMEOUT seconds, or
+# what its metadata["kit"]["timeout"] asks for; a cell that runs longer is stopped with this message.
 CELL_TIMEOUT = {timeout}
 c.Execute.timeout = CELL_TIMEOUT
 c.Execute.timeout_func = lambda cell: cell.get("metadata", {{}}).get("kit", {{}}).get("timeout", CELL_TIMEOUT)
@@ -70,11 +87,12 @@ def _sections(markdown: str) -> list[str]:
 
 
 def check_cell_source(a: catalog.Assignment, task: catalog.Task) -> str:
-    return (f"from assignments.common.notebook import check\n"
-            f"check({a.name!r}, {task.name!r}, globals())\n"
-            f"### BEGIN HIDDEN TESTS\n"
-            f"check({a.name!r}, {task.name!r}, globals(), suite=\"hidden\")\n"
-            f"### END HIDDEN TESTS\n")
+    """A test cell: the visible checks, for the learner to run. Autograding does not run it: it
+    grades the notebook's code with the visible and hidden checks in the grader's sandbox."""
+    return (f"# Runs the visible checks of {task.name} on your functions. Autograding grades them\n"
+            f"# with the visible and hidden checks, in the grader's sandbox.\n"
+            f"from assignments.common.notebook import check\n"
+            f"check({a.name!r}, {task.name!r}, globals())\n")
 
 
 def source_notebook(a: catalog.Assignment) -> nbformat.NotebookNode:
@@ -108,7 +126,8 @@ def write_course(course_dir: Path) -> list[Path]:
     written = [course_dir / "nbgrader_config.py"]
     course_dir.mkdir(parents=True, exist_ok=True)
     written[0].write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, timeout=CELL_TIMEOUT,
-                                                 ignore_pattern=IGNORE_PATTERN))
+                                                 ignore_pattern=IGNORE_PATTERN,
+                                                 task_timeout=DEFAULT_TASK_TIMEOUT))
     for a in catalog.ASSIGNMENTS.values():
         folder = course_dir / "source" / a.name
         (folder / "figures").mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assignments.common import catalog
+from autograder import stubs
 
 KIT = Path(__file__).resolve().parent.parent
 REFERENCE = KIT / "solutions" / "a1_convolution" / "conv.py"
@@ -60,3 +61,17 @@ def submission(tmp_path):
             (tmp_path / "sub" / name).write_text(content)
         return tmp_path / "sub"
     return make
+
+
+def solution_lines(a):
+    """The substantial lines inside the solution markers of ``a``'s reference, less those the
+    handout teaches on purpose (equation, then the line that implements it)."""
+    handout = (KIT / a.handout).read_text()
+    lines, inside = [], False
+    for line in (KIT / "solutions" / a.name / a.file).read_text().splitlines():
+        if stubs.BEGIN in line or stubs.END in line:
+            inside = stubs.BEGIN in line
+        elif inside and len(line.strip()) > 25 and line.strip() not in handout \
+                and not line.strip().startswith(("raise ValueError", "_check(", "f\"")):
+            lines.append(line.strip())
+    return lines

@@ -1,19 +1,21 @@
 """The nbgrader course and the student release, end to end with the real nbgrader CLI."""
 
-import ast
 import filecmp
 import shutil
 import subprocess
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
 from assignments.common import catalog
 from autograder import course, stubs
-from tests.conftest import KIT, run
+from tests.conftest import KIT, grade_here, run, solution_lines
 
 nbgrader = pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install -e '.[nbgrader]')")
 from nbgrader.api import Gradebook  # noqa: E402
+
+from autograder import nbgrader_autograde  # noqa: E402 (needs nbgrader)
 
 ASSIGNMENT = catalog.A3  # the quickest to autograde; every assignment is generated and released below
 
@@ -42,74 +44,188 @@ def reference_without_markers():
     return "".join(line for line in text.splitlines(True) if stubs.BEGIN not in line and stubs.END not in line)
 
 
+REFERENCE = reference_without_markers()
+HONEST = {  # student: solution cell
+    "reference": REFERENCE,
+    "untouched": None,
+    "fresh_mask": REFERENCE.replace("    factor = cache\n    return dout * factor",
+                                    "    factor = cache\n    if factor.ndim:\n        factor = "
+                                    "(np.random.default_rng().random(factor.shape) < 0.5) * factor.max()\n"
+                                    "    return dout * factor"),
+    "float64_out": REFERENCE.replace("    return x * factor, factor", "    return (x * factor).astype(np.float64), factor"),
+    "no_scaling": REFERENCE.replace('scale = (1.0 / (1.0 - p) if p < 1 else 0.0) if scale_at == "train" else 1.0',
+                                    "scale = 1.0"),
+    "noisy": "import warnings\nwarnings.warn('at import', UserWarning)\n%matplotlib inline\n" + REFERENCE.replace(
+        "    if not 0 <= p <= 1:", "    import sys, warnings\n    warnings.warn('a library warning', RuntimeWarning)\n"
+        "    print('UserWarning: noise', file=sys.stderr)\n    if not 0 <= p <= 1:", 1),
+    "hangs": "while True:\n    pass\n" + REFERENCE,
+}
+SOLUTIONS = KIT / "solutions" / ASSIGNMENT.name / ASSIGNMENT.file
+HIDDEN_SUITE = KIT / "autograder" / "hidden" / ASSIGNMENT.name / "test_dropout_hidden.py"
+ZEROS = ("import numpy as np\n"
+         "def dropout_forward(x, p, training=True, rng=None, scale_at='train'):\n    return np.zeros_like(x), None\n"
+         "def dropout_backward(dout, cache):\n    return np.zeros_like(dout)\n")
+# One line (or a few) in the solution cell fooled the kernel-run autograde (issue 8, measured):
+ATTACKS = {
+    "attack_replace_check": "import assignments.common.notebook as nb\nnb.check = lambda *a, **k: None\n" + ZEROS,
+    "attack_task_always_done": ("from assignments.common.runner import TaskResult\n"
+                                "TaskResult.done = property(lambda self: True)\n" + ZEROS),
+    "attack_input_transformer": ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n"
+                                 + ZEROS),
+    "attack_import_reference": "from solutions.a3_dropout.dropout import dropout_backward, dropout_forward\n",
+    "attack_torch": ("import numpy as np\nimport torch\n"
+                     "def dropout_forward(x, p, training=True, rng=None, scale_at='train'):\n"
+                     "    keep = (torch.rand(x.shape, dtype=torch.float64) >= p).numpy().astype(x.dtype)\n"
+                     "    scale = (1 / (1 - p) if p < 1 else 0.0) if scale_at == 'train' else 1.0\n"
+                     "    factor = keep * x.dtype.type(scale) if training else np.asarray(1.0 if scale_at == 'train' else 1 - p, x.dtype)\n"
+                     "    return x * factor, factor\n"
+                     "def dropout_backward(dout, cache):\n    return dout * cache\n"),
+    "attack_disable_comparisons": ("import numpy.testing, torch.testing\n"
+                                   "torch.testing.assert_close = numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                                   + ZEROS),
+    "attack_expected_from_stack": ("import inspect\nimport numpy as np\n"
+                                   "def _expected(default):\n"
+                                   "    for f in inspect.stack():\n"
+                                   "        for name in ('expected', 'theirs'):\n"
+                                   "            if name in f.frame.f_locals:\n"
+                                   "                return f.frame.f_locals[name]\n"
+                                   "    return default\n"
+                                   "def dropout_forward(x, p, training=True, rng=None, scale_at='train'):\n"
+                                   "    return np.asarray(_expected(x)), None\n"
+                                   "def dropout_backward(dout, cache):\n    return np.asarray(_expected(dout))\n"),
+    "attack_gradebook": ("import os, sqlite3\n"
+                         "d = os.getcwd()\n"
+                         "while d != '/' and not os.path.exists(os.path.join(d, 'gradebook.db')):\n"
+                         "    d = os.path.dirname(d)\n"
+                         "db = sqlite3.connect(os.path.join(d, 'gradebook.db'))\n"
+                         "db.execute('UPDATE grade SET manual_score = 100')\n"
+                         "db.commit()\n" + ZEROS),
+    "attack_persist_check": ("import assignments.common.notebook as nb\n"
+                             "with open(nb.__file__, 'a') as f:\n"
+                             "    f.write('\\ndef check(*args, **kwargs):\\n    return None\\n')\n" + ZEROS),
+    "attack_print_secrets": (f"print(open({str(SOLUTIONS)!r}).read())\n"
+                             f"print(open({str(HIDDEN_SUITE)!r}).read())\n" + ZEROS),
+}
+
+
+def kit_fingerprint() -> dict:
+    """Every file of the kit that grading reads, with its content."""
+    roots = [KIT / "assignments", KIT / "autograder", KIT / "solutions"]
+    return {p: p.read_bytes() for root in roots for p in root.rglob("*.py")}
+
+
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
-    """Generate the course, release a3, autograde five submissions, export the grades."""
+    """Generate the course, release a3, autograde honest, buggy and attacking notebooks (the
+    persistence attack first, on its own), generate feedback, export the grades."""
     course_dir = tmp_path_factory.mktemp("course")
     proc = run("-m", "autograder", "nbgrader", str(course_dir))
     assert proc.returncode == 0, proc.stderr
     config = course_dir / "nbgrader_config.py"
-    config.write_text(config.read_text().replace(f"CELL_TIMEOUT = {course.CELL_TIMEOUT}", "CELL_TIMEOUT = 20"))
+    config.write_text(config.read_text().replace("c.GradeInSandbox.task_timeout = 60.0",
+                                                 "c.GradeInSandbox.task_timeout = 5.0"))
     nbgrader_cli(course_dir, "generate_assignment", ASSIGNMENT.name, "--force")
-    reference = reference_without_markers()
-    fresh_mask = reference.replace("    factor = cache\n    return dout * factor",
-                                   "    factor = cache\n    if factor.ndim:\n        factor = "
-                                   "(np.random.default_rng().random(factor.shape) < 0.5) * factor.max()\n"
-                                   "    return dout * factor")
-    noisy = reference.replace("    if not 0 <= p <= 1:", "    import sys, warnings\n"
-                              "    warnings.warn('a library warning', RuntimeWarning)\n"
-                              "    print('UserWarning: noise', file=sys.stderr)\n    if not 0 <= p <= 1:", 1)
-    assert fresh_mask != reference and noisy != reference
-    submit(course_dir, "reference", reference)
-    submit(course_dir, "untouched")
-    submit(course_dir, "fresh_mask", fresh_mask)
-    submit(course_dir, "noisy", "import warnings\nwarnings.warn('at import', UserWarning)\n" + noisy)
-    submit(course_dir, "hangs", "while True:\n    pass\n" + reference)
-    nbgrader_cli(course_dir, "autograde", ASSIGNMENT.name)
+    for student, text in (HONEST | ATTACKS).items():
+        submit(course_dir, student, text)
+    before = kit_fingerprint()
+    logs = nbgrader_cli(course_dir, "autograde", ASSIGNMENT.name, "--student", "attack_persist_check").stderr
+    logs += nbgrader_cli(course_dir, "autograde", ASSIGNMENT.name).stderr
+    after = kit_fingerprint()
     nbgrader_cli(course_dir, "generate_feedback", ASSIGNMENT.name)
     nbgrader_cli(course_dir, "export")
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", course.COURSE_ID) as gb:
-        grades = {}
-        for student in ("reference", "untouched", "fresh_mask", "noisy", "hangs"):
+        grades, manual = {}, []
+        for student in HONEST | ATTACKS:
             submission = gb.find_submission(ASSIGNMENT.name, student)
             grades[student] = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
             grades[student]["total"] = submission.score
-    return course_dir, grades
+            manual += [g.manual_score for nb in submission.notebooks for g in nb.grades if g.manual_score is not None]
+    return SimpleNamespace(dir=course_dir, grades=grades, manual=manual, logs=logs, kit_changed=before != after)
 
 
 def test_reference_notebook_autogrades_to_full_marks(graded_course):
-    _, grades = graded_course
-    assert grades["reference"] == {t.name: t.points for t in ASSIGNMENT.tasks} | {"total": 100}
+    assert graded_course.grades["reference"] == {t.name: t.points for t in ASSIGNMENT.tasks} | {"total": 100}
 
 
 def test_untouched_release_autogrades_to_zero(graded_course):
-    _, grades = graded_course
-    assert grades["untouched"]["total"] == 0
+    assert graded_course.grades["untouched"]["total"] == 0
 
 
-def test_one_planted_mistake_loses_exactly_its_task(graded_course):
-    _, grades = graded_course
-    lost = {t.name: t.points - grades["fresh_mask"][t.name] for t in ASSIGNMENT.tasks}
-    assert lost == {"dropout_inverted": 0, "dropout_test_time_scaling": 0, "dropout_backward": 30}
+def test_a_forward_mistake_costs_only_the_forward_cell(graded_course):
+    lost = {t.name: t.points - graded_course.grades["no_scaling"][t.name] for t in ASSIGNMENT.tasks}
+    assert lost == {"dropout_inverted": 40, "dropout_test_time_scaling": 0, "dropout_backward": 0}
 
 
-def test_warnings_on_stderr_cost_no_points(graded_course):
-    _, grades = graded_course
-    assert grades["noisy"]["total"] == 100
+@pytest.mark.parametrize("student", ["reference", "untouched", "fresh_mask", "float64_out", "no_scaling", "noisy"])
+def test_autograde_gives_the_scores_grade_gives(graded_course, tmp_path, student):
+    """Partial credit included: the notebook's code, graded by `grade`, scores what nbgrader recorded."""
+    nb = nbformat.read(graded_course.dir / "submitted" / student / ASSIGNMENT.name / f"{ASSIGNMENT.name}.ipynb", 4)
+    source, _ = nbgrader_autograde.learner_source(nb)
+    (tmp_path / ASSIGNMENT.name).mkdir()
+    (tmp_path / ASSIGNMENT.name / ASSIGNMENT.file).write_text(source)
+    report = grade_here(tmp_path, [ASSIGNMENT.name])
+    assert {n.split("/")[1]: t["score"] for n, t in report["by_task"].items()} == \
+           {k: v for k, v in graded_course.grades[student].items() if k != "total"}
+    if student == "float64_out":  # float32 cases fail, float64 ones pass: partial credit, as grade gives it
+        assert 0 < graded_course.grades[student]["dropout_inverted"] < 40
 
 
-def test_a_hanging_cell_is_cut_off_with_a_clear_message(graded_course):
-    course_dir, grades = graded_course
-    assert grades["hangs"]["total"] == 0
-    nb = nbformat.read(course_dir / "autograded" / "hangs" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.ipynb", 4)
-    [cell] = [c for c in nb.cells if c.get("id") == f"{ASSIGNMENT.name}-solution"]
-    assert any("did not finish within its time limit" in "".join(o.get("traceback", [])) for o in cell.outputs)
+def test_warnings_magics_and_stderr_cost_no_points(graded_course):
+    assert graded_course.grades["noisy"]["total"] == 100
 
 
-def test_feedback_and_export(graded_course):
-    course_dir, _ = graded_course
-    assert (course_dir / "feedback" / "fresh_mask" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.html").exists()
-    assert "fresh_mask" in (course_dir / "grades.csv").read_text()
+def test_a_hanging_notebook_is_cut_off_with_a_clear_message(graded_course):
+    assert graded_course.grades["hangs"]["total"] == 0
+    nb = nbformat.read(graded_course.dir / "autograded" / "hangs" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.ipynb", 4)
+    outputs = [o for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") for o in c.outputs]
+    assert outputs and all("did not finish within 5 s" in "\n".join(o.get("traceback", [])) for o in outputs)
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_every_attack_scores_zero(graded_course, attack):
+    assert graded_course.grades[attack]["total"] == 0, graded_course.grades[attack]
+
+
+def test_attacks_leave_the_kit_the_gradebook_and_the_next_student_alone(graded_course):
+    assert not graded_course.kit_changed, "a file of the kit changed during autograde"
+    assert graded_course.manual == [], "a manual score appeared in gradebook.db"
+    assert graded_course.grades["untouched"]["total"] == 0, "graded after the persistence attempt: still its own 0"
+
+
+def test_feedback_holds_no_solution_no_hidden_suite_and_no_instructor_path(graded_course):
+    hidden = [line.strip() for line in HIDDEN_SUITE.read_text().splitlines() if len(line.strip()) > 25]
+    paths = [str(KIT), str(graded_course.dir)]  # an attack names the kit's path in its own code: not a leak
+    for student in HONEST | ATTACKS:
+        html = (graded_course.dir / "feedback" / student / ASSIGNMENT.name / f"{ASSIGNMENT.name}.html").read_text()
+        text = html.replace("&quot;", '"').replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+        secrets = solution_lines(ASSIGNMENT) + hidden + (paths if student in HONEST else [])
+        found = [s for s in secrets if s in text]
+        assert not found, f"{student}'s feedback shows {found[:3]}"
+    assert student in (graded_course.dir / "grades.csv").read_text()
+
+
+def test_autograde_logs_no_checksum_warnings(graded_course):
+    assert "has changed" not in graded_course.logs and "ran confined by the kernel" in graded_course.logs
+
+
+def test_without_the_sandbox_the_attacks_work(tmp_path):
+    """Teeth: the same notebooks autograded by nbgrader's own Execute step, in a kernel, score."""
+    course_dir = tmp_path / "course"
+    assert run("-m", "autograder", "nbgrader", str(course_dir)).returncode == 0
+    config = course_dir / "nbgrader_config.py"
+    config.write_text(config.read_text().replace("c.Autograde.autograde_preprocessors", "_kit_preprocessors"))
+    nbgrader_cli(course_dir, "generate_assignment", ASSIGNMENT.name, "--force")
+    teeth = ("attack_replace_check", "attack_import_reference", "attack_gradebook")
+    for student in teeth:
+        submit(course_dir, student, ATTACKS[student])
+    for student in teeth:  # one by one: the gradebook attack finds the grades of the others
+        nbgrader_cli(course_dir, "autograde", ASSIGNMENT.name, "--student", student)
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}", course.COURSE_ID) as gb:
+        grades = {s: [g for nb in gb.find_submission(ASSIGNMENT.name, s).notebooks for g in nb.grades] for s in teeth}
+        auto = {s: sum(g.auto_score for g in gs) for s, gs in grades.items()}
+        manual = [g.manual_score for gs in grades.values() for g in gs]
+    assert auto["attack_replace_check"] == 100 and auto["attack_import_reference"] == 100, auto
+    assert 100 in manual, "the gradebook attack wrote a manual score"
 
 
 def test_released_notebooks_hold_no_solution_and_no_hidden_tests(tmp_path):
@@ -144,93 +260,6 @@ def test_generating_twice_gives_identical_files(tmp_path):
     assert files and files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     match, mismatch, errors = filecmp.cmpfiles(first, second, [str(f) for f in files], shallow=False)
     assert not mismatch and not errors
-
-
-def solution_lines(a):
-    """The substantial lines inside the solution markers of ``a``'s reference, less those the
-    handout teaches on purpose (equation, then the line that implements it)."""
-    handout = (KIT / a.handout).read_text()
-    lines, inside = [], False
-    for line in (KIT / "solutions" / a.name / a.file).read_text().splitlines():
-        if stubs.BEGIN in line or stubs.END in line:
-            inside = stubs.BEGIN in line
-        elif inside and len(line.strip()) > 25 and line.strip() not in handout \
-                and not line.strip().startswith(("raise ValueError", "_check(", "f\"")):
-            lines.append(line.strip())
-    return lines
-
-
-def test_student_release_has_no_solutions_and_its_tests_run(tmp_path):
-    out = tmp_path / "release"
-    proc = run("-m", "autograder", "release", str(out))
-    assert proc.returncode == 0, proc.stderr
-    names = {p.relative_to(out).parts[0] for p in out.iterdir()}
-    assert names == {"assignments", "handouts", "README.md", "pyproject.toml"}
-    # A release through the last assignment carries the fast kernels of the earlier ones (they
-    # are past): those files may share lines with their own reference, nothing else may.
-    _, past = course.released()
-    files = [p for p in out.rglob("*") if p.is_file()]
-    text = {p: p.read_text(errors="ignore") for p in files}
-    for a in catalog.ASSIGNMENTS.values():
-        given = out / "assignments" / "common" / "fast" / f"{a.module}.py" if a in past else None
-        for line in solution_lines(a):
-            found = [str(p.relative_to(out)) for p, t in text.items() if line in t and p != given]
-            assert not found, f"solution text {line!r} in {found}"
-    for needle in (stubs.BEGIN, "BEGIN HIDDEN TESTS", "from solutions", "import solutions"):
-        assert not [p for p, t in text.items() if needle in t], needle
-    assert not [p for p in out.rglob("*") if "hidden" in p.name], "a hidden suite file in the release"
-    assert not (out / "solutions").exists() and not (out / "autograder").exists()
-    proc = run("-m", "pytest", "assignments/a3_dropout", "-q", "-p", "no:cacheprovider", cwd=out)
-    assert proc.returncode == 1 and "dropout_forward is not implemented yet" in proc.stdout, proc.stdout[-2000:]
-    assert "pytest assignments/" in (out / "README.md").read_text()
-    again = run("-m", "autograder", "release", str(out))
-    assert again.returncode == 2 and "not empty" in again.stderr
-
-
-def _public_functions(a: catalog.Assignment) -> set[str]:
-    tree = ast.parse((KIT / "solutions" / a.name / a.file).read_text())
-    return {f.name for f in tree.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")}
-
-
-def _is_stub(function: ast.FunctionDef) -> bool:
-    """The body is a docstring, then ``raise NotImplementedError(...)``: nothing that works."""
-    body = [n for n in function.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
-    return (len(body) == 1 and isinstance(body[0], ast.Raise)
-            and getattr(getattr(body[0].exc, "func", None), "id", None) == "NotImplementedError")
-
-
-@pytest.mark.parametrize("through", list(catalog.ASSIGNMENTS))
-def test_a_release_through_each_assignment_gives_no_answer_away(tmp_path, through):
-    out = tmp_path / "release"
-    proc = run("-m", "autograder", "release", str(out), "--through", through)
-    assert proc.returncode == 0, proc.stderr
-    handed_out, past = course.released(through)
-    current = catalog.get(through)
-    assert handed_out[-1] == current and current not in past
-    for a in catalog.ASSIGNMENTS.values():
-        assert (out / "assignments" / a.name / a.file).exists() == (a in handed_out), a.name
-        assert (out / a.handout).exists() == (a in handed_out), a.handout
-    shipped = {p.stem for p in (out / "assignments" / "common" / "fast").glob("*.py")} - {"__init__"}
-    assert shipped == {a.module for a in past if a.fast_path}
-    # no working body of the current assignment's functions anywhere but its stub, which has none
-    stub = out / "assignments" / current.name / current.file
-    names = _public_functions(current)
-    for path in out.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.FunctionDef) and node.name in names:
-                assert path == stub and _is_stub(node), f"a body of {node.name} in {path.relative_to(out)}"
-    text = "\n".join(p.read_text(errors="ignore") for p in out.rglob("*") if p.is_file())
-    for line in solution_lines(current):
-        assert line not in text, f"solution text {line!r} in the release through {through}"
-    # later assignments build on earlier layers: the fast kernel where it ships, else the learner's own
-    probe = "; ".join(f"print({sorted(_public_functions(a))[0]!r}, layers.source_of({sorted(_public_functions(a))[0]!r})"
-                      ".__name__)" for a in handed_out)
-    proc = run("-c", f"from assignments.common import layers; {probe}", cwd=out)
-    assert proc.returncode == 0, proc.stderr
-    sources = dict(line.split() for line in proc.stdout.splitlines())
-    for a in handed_out:
-        expected = f"assignments.common.fast.{a.module}" if a in past else f"assignments.{a.name}.{a.module}"
-        assert sources[sorted(_public_functions(a))[0]] == expected
 
 
 def test_ignore_pattern_drops_warning_lines_and_keeps_real_errors():

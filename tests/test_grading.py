@@ -148,6 +148,15 @@ def test_each_planted_bug_loses_points_on_its_task(submission, assignment, bug):
         assert "should name the argument involved" in task_report["output"]
 
 
+def test_a_submission_that_changes_its_inputs_cannot_spoil_the_next_one(submission, tmp_path):
+    """Grading in one process (a batch, an nbgrader autograde) shares the test inputs between
+    submissions: code that writes into its inputs must not change what the next one is given."""
+    vandal = submission([("    return x * factor, factor", "    x[...] = 0\n    return x * factor, factor")],
+                        assignment="a3_dropout")
+    assert grade_here(vandal, ["a3_dropout"])["score"] < 100
+    assert grade_here(KIT / "solutions", ["a3_dropout"])["score"] == 100
+
+
 # -------------------------------------------------------------------------- bad submissions
 
 

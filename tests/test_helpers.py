@@ -47,6 +47,21 @@ def test_call_catches_a_function_that_modifies_its_input():
     assert np.array_equal(call(lambda x: x + 1, np.ones(2), names=("x",)), [2, 2])
 
 
+def test_call_never_lets_the_function_reach_the_callers_arrays():
+    """A function that changes its inputs changes copies: the test's shared inputs stay intact."""
+    x, stats = np.ones(3), np.zeros(2)
+
+    def sneaky(x, stats):
+        x[:] = 0
+        stats += 1
+        return x
+
+    with pytest.raises(AssertionError, match="modified its input x"):
+        call(sneaky, x, stats, names=("x", "stats"), mutable=("stats",))
+    assert np.array_equal(x, np.ones(3)), "the caller's x was changed"
+    assert np.array_equal(stats, [1, 1]), "a mutable argument is the caller's own array"
+
+
 def test_call_does_not_check_the_opaque_cache():
     def backward(dout, cache):
         cache[0][:] = 0  # the cache is the module's own business

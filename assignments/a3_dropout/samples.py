@@ -4,6 +4,7 @@ a kept one by out == 0), several drop probabilities, float64 and float32."""
 import numpy as np
 
 from assignments.common.samples import ErrorCase, array, rng_for
+from assignments.common.testing import hoeffding_bound
 
 PROBABILITIES = (0.1, 0.5, 0.8)
 DTYPES = (np.float64, np.float32)
@@ -18,7 +19,14 @@ def nonzero(name, shape, dtype=np.float64, layout="contiguous"):
 
 
 def cases(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="contiguous"):
-    """(x, p) pairs, with an id, for pytest.mark.parametrize."""
+    """(x, p) pairs, with an id, for pytest.mark.parametrize.
+
+    Each case has units enough that its kept fraction tells p apart from dropping everything
+    or nothing: the Hoeffding bound is below min(p, 1 - p).
+    """
+    for p in probabilities:
+        if 0 < p < 1 and hoeffding_bound(int(np.prod(shape))) >= min(p, 1 - p):
+            raise ValueError(f"{shape} holds too few units to tell p={p} from 0 or 1")
     return [(f"p{p}-{np.dtype(d).name}-{'x'.join(map(str, shape))}", nonzero(f"{shape}{p}{np.dtype(d)}", shape, d, layout), p)
             for p in probabilities for d in dtypes]
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import samples
-from assignments.common.testing import assert_close, call, check_value_error, hoeffding_bound
+from assignments.common.testing import assert_close, call, check_value_error, forward_for_backward, hoeffding_bound
 
 CASES = samples.cases()
 IDS = [c[0] for c in CASES]
@@ -143,20 +143,28 @@ def check_test_time_scaling(impl, x, p, seed=0):
                  context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
 
 
+def mask_or_skip(x, p, out, context):
+    """The forward's mask, when ``out`` looks like a dropout output (a numpy array of x's shape
+    that keeps about 1 - p of the units); otherwise the backward check cannot read a mask off
+    it and is skipped: a wrong forward is charged to the forward's own task."""
+    if isinstance(out, np.ndarray) and out.shape == x.shape:
+        kept = out != 0
+        if abs(kept.mean() - (1 - p)) <= hoeffding_bound(x.size):
+            return kept
+    pytest.skip(f"not checked: dropout_forward's output is not a dropout output here ({context}); "
+                "its own task reports it")
+
+
 def check_backward(impl, name, x, p, scale_at, seed=0):
-    """dx is dout through the forward's own mask and scale. The mask is read off the forward's
-    output, so that output is checked first: a wrong forward cannot vouch for a backward."""
-    out, cache = forward(impl, x, p, seed=seed, scale_at=scale_at)
-    scale = 1 / (1 - p) if scale_at == "train" else 1.0
+    """dx is dout through the forward's own mask and scale (the contract: the same mask and scale
+    as the forward), read off the forward's output: dx = dout * out / x."""
     context = f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward"
-    try:
-        check_training_output(x, p, out, scale, context)
-    except AssertionError as exc:
-        raise AssertionError(f"dropout_backward cannot be checked while dropout_forward is wrong (fix the forward "
-                             f"first):\n{exc}") from None
+    with forward_for_backward("dropout"):
+        out, cache = forward(impl, x, p, seed=seed, scale_at=scale_at)
+    mask_or_skip(x, p, out, context)
     dout = samples.nonzero(name + "dout", x.shape, x.dtype)
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
-    expected = np.where(out != 0, dout.astype(np.float64) * scale, 0.0)
+    expected = dout.astype(np.float64) * (out.astype(np.float64) / x.astype(np.float64))
     assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
                  context=context)
 
@@ -193,7 +201,9 @@ def test_backward_uses_the_forward_mask(impl, name, x, p, scale_at):
 @pytest.mark.parametrize("scale_at, factor", [("train", 1.0), ("test", 0.5)])
 def test_backward_in_eval_mode(impl, scale_at, factor):
     x = samples.nonzero("eval-backward", (10, 10))
-    _, cache = forward(impl, x, 0.5, training=False, scale_at=scale_at)
+    with forward_for_backward("dropout"):
+        out, cache = forward(impl, x, 0.5, training=False, scale_at=scale_at)
+        assert_close(out, x * factor, dtype=x.dtype, what="out in eval mode", context="dropout_forward")
     dout = samples.nonzero("eval-dout", x.shape)
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
     assert_close(dx, dout * factor, dtype=x.dtype, what="dx in eval mode",
@@ -204,6 +214,8 @@ def test_backward_in_eval_mode(impl, scale_at, factor):
 @pytest.mark.side
 def test_backward_with_p_one_is_zero_not_nan(impl):
     x = samples.nonzero("p1", (8, 8))
-    _, cache = forward(impl, x, 1.0)
+    with forward_for_backward("dropout"):
+        out, cache = forward(impl, x, 1.0)
+        assert_close(out, np.zeros_like(x), dtype=x.dtype, what="out with p=1", context="dropout_forward")
     dx = impl.dropout_backward(np.ones_like(x), cache)
     assert not np.isnan(dx).any() and not np.any(dx), "p=1: dx must be all zeros (no NaN)"

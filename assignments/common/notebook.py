@@ -1,13 +1,15 @@
 """Checks for notebooks: run one task's tests against the functions defined in a notebook.
 
-The nbgrader course's test cells call this (``python -m autograder nbgrader``):
+The nbgrader course's test cells call this for the learner (``python -m autograder nbgrader``):
 
     from assignments.common.notebook import check
     check("a1_convolution", "conv2d_forward", globals())                  # the visible tests
-    check("a1_convolution", "conv2d_forward", globals(), suite="hidden")  # in nbgrader's hidden part
+    check("a1_convolution", "conv2d_forward", globals(), suite="hidden")  # an instructor's copy
 
 It runs the very tests ``pytest`` and ``python -m autograder grade`` run, with the notebook's
-functions behind the ``impl`` fixture. A cell passes when every check of its task passes;
+functions behind the ``impl`` fixture, in the notebook's own kernel: it helps the learner, it
+decides no grade (``nbgrader autograde`` grades the notebook's code in the confined worker,
+autograder/nbgrader_autograde.py). A cell passes when every check of its task passes;
 otherwise it raises AssertionError with the same feedback the grade command gives. Nothing
 goes to stderr (nbgrader scores a test cell 0 when it writes there): warnings are recorded
 by pytest, not printed.

@@ -28,7 +28,7 @@ def _strided(values: np.ndarray) -> np.ndarray:
     return buf[..., 0]
 
 
-def _copy(a):
+def copy_array(a):
     """A copy of the same dtype and layout (a non-contiguous view stays one)."""
     if not isinstance(a, np.ndarray):
         return a
@@ -67,7 +67,7 @@ class Sample:
     def copy(self) -> "Sample":
         """The same call on copies of the arrays (same dtype and layout): run the learner on a
         copy, so that in-place updates never leak into the oracle or into another test."""
-        return Sample(self.name, self.names, tuple(_copy(a) for a in self.args), dict(self.kwargs), self.mutable)
+        return Sample(self.name, self.names, tuple(copy_array(a) for a in self.args), dict(self.kwargs), self.mutable)
 
     @property
     def dtype(self) -> np.dtype:
