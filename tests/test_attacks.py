@@ -136,6 +136,7 @@ def _payload(target):
                     pass
                 time.sleep(0.2)
         os._exit(0)
+    time.sleep(1)  # the worker is killed as soon as it answers: let the daemon leave its group first
     raise RuntimeError("a daemon is on its way")
 '''
 SOCKET = '''
