@@ -1,7 +1,8 @@
 """The kit's command line.
 
     python -m autograder grade SUBMISSION [--assignment NAME]... [--format table|json|gradescope] [--output FILE]
-    python -m autograder checklist [DIR]      self-study: which tasks your visible tests pass
+    python -m autograder checklist [DIR]      self-study: which tasks your visible tests pass (as
+                                              python -m assignments.common.checklist)
     python -m autograder stubs [--check]      regenerate assignments/ stubs from solutions/
     python -m autograder bench [--quick]      fast path vs reference vs torch CPU timings
     python -m autograder figures [--out DIR]  redraw the handout figures
@@ -49,38 +50,36 @@ def cmd_grade(args) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    table = Table(title=f"{args.submission}: {report.score:g} / {report.max_score:g} points",
-                  caption="\n".join(report.notes) or None)
-    table.add_column("task", no_wrap=True)
-    table.add_column("score", no_wrap=True)
-    table.add_column("feedback", overflow="fold")
-    for r in report.results:
-        style = "green" if r.score == r.task.points else "red"
-        table.add_row(r.name, f"[{style}]{r.score:g} / {r.task.points:g}[/]", r.feedback())
     if args.output:
         with open(args.output, "w") as out:
-            Console(file=out, width=120).print(table)
+            _print_report(Console(file=out, width=100), args.submission, report)
     else:
-        Console().print(table)
+        _print_report(Console(), args.submission, report)
     return 0
 
 
-def cmd_checklist(args) -> int:
-    report = _run_grade(args.dir, args.assignment, ("visible",), args.task_timeout)
-    console = Console()
-    table = Table(title="Self-study checklist (from the visible tests)")
-    table.add_column("", no_wrap=True)
+def _print_report(console: Console, submission, report) -> None:
+    """A score table that fits 80 columns, then the feedback of every task not passed."""
+    table = Table(title=f"{submission}: {report.score:g} / {report.max_score:g} points")
     table.add_column("task", no_wrap=True)
-    table.add_column("points", no_wrap=True)
-    table.add_column("read next", overflow="fold")
-    done_points = 0.0
+    table.add_column("score", no_wrap=True, justify="right")
+    table.add_column("", no_wrap=True)
     for r in report.results:
-        mark = "[green]✓ done[/]" if r.done else ("[yellow]… started[/]" if r.passed else "[red]✗ not done[/]")
-        done_points += r.task.points if r.done else 0
-        table.add_row(mark, r.name, f"{r.task.points:g}", "" if r.done else r.task.read)
+        passed = r.score == r.task.points
+        table.add_row(r.name, f"{r.score:g} / {r.task.points:g}", "[green]passed[/]" if passed else "[red]failed[/]")
     console.print(table)
-    console.print(f"{done_points:g} of {report.max_score:g} points' worth of tasks done. "
-                  f"Details: pytest assignments/<assignment>")
+    for note in report.notes:
+        console.print(note, style="dim")
+    for r in report.results:
+        if r.score != r.task.points:
+            console.rule(f"{r.name}: {r.score:g} / {r.task.points:g}", align="left")
+            console.print(r.feedback(), markup=False, highlight=False)
+
+
+def cmd_checklist(args) -> int:
+    from assignments.common import checklist
+
+    checklist.show(checklist.results(args.dir, args.assignment))
     return 0
 
 
@@ -151,7 +150,8 @@ def main(argv=None) -> int:
     p.set_defaults(run=cmd_grade)
 
     p = sub.add_parser("checklist", help="the self-study checklist: done / not done per task")
-    p.add_argument("dir", nargs="?", default=str(KIT / "assignments"), help="your assignments directory")
+    p.add_argument("dir", nargs="?", default="learner", help="a directory laid out like assignments/ "
+                                                            "(default: your files in assignments/)")
     assignment_options(p)
     p.set_defaults(run=cmd_checklist)
 

@@ -164,6 +164,7 @@ learner file and run its tests:
 ```bash
 pytest assignments/                      # everything; one short line per function still to write
 pytest assignments/a1_convolution -x     # one assignment, stop at the first failure
+python -m assignments.common.checklist   # which tasks are done, and where to read next
 ```
 
 A failing test names the input case (shapes, dtype, arguments) and how far your output was

@@ -268,7 +268,7 @@ def _worker_main(module_path: str, config: dict) -> None:
                 answer({"ok": True, "value": None})
             elif op == "call":
                 args, kwargs = request["args"], request["kwargs"]
-                arrays = _leaves((args, kwargs))
+                arrays = _leaves((args, kwargs), skip={id(v) for v in handles.values()})  # not inside caches
                 before = [a.copy() if isinstance(a, np.ndarray) else a.bit_generator.state for a in arrays]
                 result = getattr(module, request["function"])(*args, **kwargs)
                 # what the call changed in its arguments travels back (running statistics, rng state)
@@ -284,14 +284,17 @@ def _worker_main(module_path: str, config: dict) -> None:
             answer(failure(exc) | ({"confinement": confinement} if op == "load" else {}))
 
 
-def _leaves(tree) -> list:
-    """Arrays and random generators in a nested structure, in a fixed order."""
+def _leaves(tree, skip=frozenset()) -> list:
+    """Arrays and random generators in a nested structure, in a fixed order; objects whose id
+    is in ``skip`` (the worker-side caches that handles stand for) are not entered."""
+    if id(tree) in skip:
+        return []
     if isinstance(tree, (np.ndarray, np.random.Generator)):
         return [tree]
     if isinstance(tree, (tuple, list)):
-        return [leaf for item in tree for leaf in _leaves(item)]
+        return [leaf for item in tree for leaf in _leaves(item, skip)]
     if isinstance(tree, dict):
-        return [leaf for key in tree for leaf in _leaves(tree[key])]
+        return [leaf for key in tree for leaf in _leaves(tree[key], skip)]
     return []
 
 

@@ -77,6 +77,6 @@ def test_readme_commands_and_ci():
     ci = (KIT / ".ci" / "run").read_text()
     assert 'pip install torch==2.13.0 -e ".[nbgrader]" && python -m autograder grade solutions' in readme
     assert 'pip install -q torch==2.13.0 -e ".[nbgrader]"' in ci
-    command = "python -m pytest -n auto --dist loadfile"
+    command = "python -m pytest -n auto --dist loadgroup"
     assert f"\n{command}\n" in readme and f"\n{command}\n" in ci
     assert "torch==2.13.0" in (KIT / "pyproject.toml").read_text()

@@ -52,7 +52,7 @@ class _Collected:
 
 def test_every_task_has_core_checks():
     collected = _Collected()
-    code = pytest.main(["--collect-only", "-p", "no:cacheprovider", "-p", "no:terminal",
+    code = pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider",
                         "--rootdir", str(KIT), "-c", str(KIT / "pyproject.toml"), "-o", "addopts=",
                         "-p", "assignments.common.pytest_plugin",
                         str(KIT / "assignments"), str(KIT / "autograder" / "hidden")], plugins=[collected])

@@ -32,6 +32,8 @@ def test_student_release_has_no_solutions_and_its_tests_run(tmp_path):
     assert not (out / "solutions").exists() and not (out / "autograder").exists()
     proc = run("-m", "pytest", "assignments/a3_dropout", "-q", "-p", "no:cacheprovider", cwd=out)
     assert proc.returncode == 1 and "dropout_forward is not implemented yet" in proc.stdout, proc.stdout[-2000:]
+    proc = run("-m", "assignments.common.checklist", "--assignment", "a3_dropout", cwd=out)
+    assert proc.returncode == 0 and "not done" in proc.stdout and "a3_dropout/dropout_inverted" in proc.stdout
     assert "pytest assignments/" in (out / "README.md").read_text()
     again = run("-m", "autograder", "release", str(out))
     assert again.returncode == 2 and "not empty" in again.stderr
@@ -75,9 +77,11 @@ def test_a_release_through_each_assignment_gives_no_answer_away(tmp_path, throug
     # later assignments build on earlier layers: the fast kernel where it ships, else the learner's own
     probe = "; ".join(f"print({sorted(_public_functions(a))[0]!r}, layers.source_of({sorted(_public_functions(a))[0]!r})"
                       ".__name__)" for a in handed_out)
+    probe += f"; from assignments.common import diagnose; print('diagnoses', len(diagnose.misconceptions('conv2d')) > 0)"
     proc = run("-c", f"from assignments.common import layers; {probe}", cwd=out)
     assert proc.returncode == 0, proc.stderr
     sources = dict(line.split() for line in proc.stdout.splitlines())
+    assert sources.pop("diagnoses") == "True", "the feedback's diagnoses work in the release"
     for a in handed_out:
         expected = f"assignments.common.fast.{a.module}" if a in past else f"assignments.{a.name}.{a.module}"
         assert sources[sorted(_public_functions(a))[0]] == expected

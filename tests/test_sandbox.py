@@ -81,10 +81,12 @@ def test_worker_keeps_caches_and_writes_back_in_place_changes(tmp_path):
         "def thing_forward(x, stats):\n    stats += 1\n    return x * 2, {'secret': x}\n"
         "def thing_backward(dout, cache):\n    return dout * cache['secret']\n"
         "def draw(rng):\n    return rng.random()\n"
+        "def stateful_forward(x):\n    return x, {'rng': np.random.default_rng(1), 'seen': np.zeros(2)}\n"
+        "def stateful_backward(dout, cache):\n    cache['seen'] += 1\n    return dout * cache['rng'].random()\n"
     )
     worker = sandbox.Worker(learner, "mod")
     try:
-        assert worker.load(timeout=30) == ["draw", "thing_backward", "thing_forward"]
+        assert worker.load(timeout=30) == ["draw", "stateful_backward", "stateful_forward", "thing_backward", "thing_forward"]
         x, stats = np.arange(3.0), np.zeros(2)
         out, cache = worker.call("thing_forward", (x, stats), {}, timeout=30)
         assert np.array_equal(out, 2 * x) and isinstance(cache, sandbox.Handle)
@@ -92,6 +94,8 @@ def test_worker_keeps_caches_and_writes_back_in_place_changes(tmp_path):
         assert np.array_equal(worker.call("thing_backward", (np.ones(3), cache), {}, timeout=30), x)
         rng = np.random.default_rng(0)
         first, second = (worker.call("draw", (rng,), {}, timeout=30) for _ in range(2))
+        _, stateful = worker.call("stateful_forward", (x,), {}, timeout=30)
+        worker.call("stateful_backward", (np.ones(3), stateful), {}, timeout=30)  # changes its own cache only
         assert first != second, "the generator's state advances across calls"
         worker.reset()
         with pytest.raises(sandbox.LearnerException, match="earlier test"):

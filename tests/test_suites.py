@@ -36,8 +36,10 @@ def test_a_wrong_answer_names_the_case_and_the_error(submission):
                "-k", "test_conv2d_forward")
     assert proc.returncode == 1
     assert "out is wrong" in proc.stdout
-    assert "call: conv2d_forward(x (2, 3, 5, 5) float64, w (4, 3, 3, 3) float64" in proc.stdout
-    assert "Greatest absolute difference" in proc.stdout and "Greatest relative difference" in proc.stdout
+    assert ("call: conv2d_forward(x (2, 3, 5, 5) float64, w (4, 3, 3, 3) float64, b (4,) float64, stride=1, "
+            "padding=0, dilation=1, groups=1)") in proc.stdout, "every argument, defaults included"
+    assert "Likely mistake (kernel_flipped)" in proc.stdout
+    assert "handouts/a1_convolution.md#1-cross-correlation-not-convolution" in proc.stdout
 
 
 def test_hidden_cuda_comparisons_skip_with_a_reason_without_gpu():

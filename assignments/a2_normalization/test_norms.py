@@ -7,8 +7,9 @@ the case (shapes, dtype, eps, momentum, training) and how far off you were.
 import pytest
 
 from assignments.a2_normalization import samples
-from assignments.common import oracles
-from assignments.common.testing import assert_close, call, check_forward_backward, check_value_error
+from assignments.common import diagnose, oracles
+from assignments.common.testing import (assert_close, call, check_forward_backward, check_value_error,
+                                         signature_defaults)
 
 GRADS = ("dx", "dgamma", "dbeta")
 
@@ -23,10 +24,11 @@ def check_running_stats(impl, sample, oracle=oracles.batchnorm):
     expected = oracle(sample)
     mine = sample.copy()
     call(impl.batchnorm_forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
-    context = f"batchnorm_forward({sample.describe()})"
+    context = f"batchnorm_forward({sample.describe(signature_defaults('batchnorm_forward'))})"
     for i, name in ((3, "running_mean"), (4, "running_var")):
-        assert_close(mine.args[i], getattr(expected, name), dtype=sample.dtype, what=f"{name} after the call "
-                     "(updated in place, with the unbiased batch variance)", context=context)
+        assert_close(mine.args[i], getattr(expected, name), dtype=sample.dtype, what=f"{name} after the call",
+                     context=context, explain=lambda i=i, name=name: diagnose.explain(
+                         "batchnorm", name, mine.args[i], getattr(expected, name), sample))
 
 
 @pytest.mark.task("batchnorm_forward")

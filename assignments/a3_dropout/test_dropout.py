@@ -12,8 +12,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from assignments.a3_dropout import samples
-from assignments.common.testing import assert_close, call, check_value_error, forward_for_backward, hoeffding_bound
+from assignments.a3_dropout import misconceptions, samples
+from assignments.common.testing import (assert_close, call, check_value_error, forward_for_backward, hoeffding_bound,
+                                         without_rewrite)
 
 CASES = samples.cases()
 IDS = [c[0] for c in CASES]
@@ -38,24 +39,40 @@ def check_independent_mask(kept, p, context):
         agree, bound = (first == second).mean(), hoeffding_bound(first.size)
         assert abs(agree - expected) <= bound, (
             f"the mask is not drawn unit by unit: neighbours along axis {axis} are both kept or both dropped "
-            f"{agree:.1%} of the time, independent units {expected:.1%} (allowed: +-{bound:.1%}). Draw one "
-            f"random number per unit, e.g. rng.random(x.shape)\n  call: {context}")
+            f"{agree:.1%} of the time, independent units {expected:.1%} (allowed: +-{bound:.1%})\n  call: {context}"
+            + misconceptions.message([misconceptions.DROPOUT["one_mask_for_the_batch"]]))
 
 
-def check_training_output(x, p, out, scale, context):
+def check_training_output(x, p, out, scale, context, scale_at="train"):
     """Every unit is 0 or x * scale; the kept fraction is 1 - p within the Hoeffding bound; the
-    units are kept independently."""
+    units are kept independently. A failure says which mistake the output gives away."""
     __tracebackhide__ = True
     assert isinstance(out, np.ndarray), f"out: expected a numpy array, got {type(out).__name__}\n  call: {context}"
-    kept = out != 0
-    expected = np.where(kept, x.astype(np.float64) * scale, 0.0)
-    assert_close(out, expected, dtype=x.dtype, what=f"out (each unit must be 0 or x * {scale:.4g})", context=context)
-    fraction, bound = kept.mean(), hoeffding_bound(x.size)
-    assert abs(fraction - (1 - p)) <= bound, (
-        f"{fraction:.3f} of the units were kept; with p={p} (the probability of DROPPING a unit) "
-        f"about {1 - p:.3f} should be (allowed: +-{bound:.3f})\n  call: {context}")
-    check_independent_mask(kept, p, context)
+    kept, bound = out != 0, hoeffding_bound(x.size)
+    try:
+        expected = np.where(kept, x.astype(np.float64) * scale, 0.0)
+        assert_close(out, expected, dtype=x.dtype, what=f"out (each unit must be 0 or x * {scale:.4g})",
+                     context=context)
+        fraction = kept.mean()
+        assert abs(fraction - (1 - p)) <= bound, (
+            f"{fraction:.3f} of the units were kept; with p={p} (the probability of DROPPING a unit) "
+            f"about {1 - p:.3f} should be (allowed: +-{bound:.3f})\n  call: {context}")
+        check_independent_mask(kept, p, context)
+    except AssertionError as exc:
+        found = misconceptions.training_output(x, p, out, scale_at, bound) if out.shape == x.shape else []
+        raise AssertionError(without_rewrite(str(exc)) + misconceptions.message(found)) from None
     return kept
+
+
+def check_eval_output(x, p, out, factor, context, scale_at):
+    """In eval mode, out = x * factor: nothing dropped."""
+    __tracebackhide__ = True
+    try:
+        assert_close(out, x.astype(np.float64) * factor, dtype=x.dtype, what=f"out in eval mode (x * {factor:.4g})",
+                     context=context)
+    except AssertionError as exc:
+        found = misconceptions.eval_output(x, p, out, scale_at) if np.shape(out) == x.shape else []
+        raise AssertionError(without_rewrite(str(exc)) + misconceptions.message(found)) from None
 
 
 # ------------------------------------------------------------------ inverted dropout
@@ -65,7 +82,8 @@ def check_training_output(x, p, out, scale, context):
 @pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
 def test_inverted_training(impl, name, x, p):
     out, _ = forward(impl, x, p)
-    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True)")
+    check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True, "
+                          "rng=..., scale_at='train')")
 
 
 @pytest.mark.task("dropout_inverted")
@@ -83,8 +101,7 @@ def test_each_unit_has_its_own_coin(impl, p):
 @pytest.mark.parametrize("name, x, p", CASES[:2], ids=IDS[:2])
 def test_inverted_eval_is_the_identity(impl, name, x, p):
     out, _ = forward(impl, x, p, training=False)
-    assert_close(out, x, dtype=x.dtype, what="out in eval mode (inverted dropout changes nothing)",
-                 context=f"dropout_forward(x, p={p}, training=False)")
+    check_eval_output(x, p, out, 1.0, f"dropout_forward(x, p={p}, training=False, rng=..., scale_at='train')", "train")
 
 
 @pytest.mark.task("dropout_inverted")
@@ -92,8 +109,13 @@ def test_inverted_eval_is_the_identity(impl, name, x, p):
 def test_p_zero_keeps_everything_and_p_one_drops_everything(impl):
     x = samples.nonzero("edges", (20, 30))
     assert_close(forward(impl, x, 0.0)[0], x, dtype=x.dtype, what="out with p=0", context="dropout_forward(x, p=0.0)")
-    out, _ = forward(impl, x, 1.0)
-    assert not np.isnan(out).any(), "p=1 must give zeros, not NaN (avoid computing 1 / (1 - p) = 1 / 0)"
+    try:
+        out, _ = forward(impl, x, 1.0)
+    except ZeroDivisionError:
+        raise AssertionError("dropout_forward(x, p=1.0) raised ZeroDivisionError"
+                             + misconceptions.message([misconceptions.DROPOUT["p_one_divides_by_zero"]])) from None
+    assert not np.isnan(out).any(), ("p=1 must give zeros, not NaN"
+                                     + misconceptions.message([misconceptions.DROPOUT["nan_for_p_one"]]))
     assert_close(out, np.zeros_like(x), dtype=x.dtype, what="out with p=1", context="dropout_forward(x, p=1.0)")
 
 
@@ -103,7 +125,8 @@ def test_the_mask_comes_from_rng(impl):
     x = samples.nonzero("rng", (40, 40))
     first, _ = forward(impl, x, 0.5, seed=3)
     again, _ = forward(impl, x, 0.5, seed=3)
-    assert np.array_equal(first, again), "the same rng seed must give the same mask: draw it from `rng`"
+    assert np.array_equal(first, again), ("the same rng seed must give the same mask"
+                                          + misconceptions.message([misconceptions.DROPOUT["rng_ignored"]]))
     rng = np.random.default_rng(4)
     one, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
     two, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
@@ -137,10 +160,10 @@ def test_bad_arguments_raise_value_error(impl, case):
 def check_test_time_scaling(impl, x, p, seed=0):
     """Training keeps units unscaled; eval multiplies by 1 - p."""
     out, _ = forward(impl, x, p, seed=seed, scale_at="test")
-    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at='test')")
+    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True, rng=..., "
+                          "scale_at='test')", scale_at="test")
     out, _ = forward(impl, x, p, training=False, scale_at="test")
-    assert_close(out, x.astype(np.float64) * (1 - p), dtype=x.dtype, what="out in eval mode (x * (1 - p))",
-                 context=f"dropout_forward(x, p={p}, training=False, scale_at='test')")
+    check_eval_output(x, p, out, 1 - p, f"dropout_forward(x, p={p}, training=False, rng=..., scale_at='test')", "test")
 
 
 def mask_or_skip(x, p, out, context):
@@ -166,7 +189,8 @@ def check_backward(impl, name, x, p, scale_at, seed=0):
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
     expected = dout.astype(np.float64) * (out.astype(np.float64) / x.astype(np.float64))
     assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
-                 context=context)
+                 context=context, explain=lambda: misconceptions.message(misconceptions.backward(x, out, dout, dx)).strip()
+                 or None)
 
 
 @pytest.mark.task("dropout_test_time_scaling")
@@ -207,7 +231,8 @@ def test_backward_in_eval_mode(impl, scale_at, factor):
     dout = samples.nonzero("eval-dout", x.shape)
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
     assert_close(dx, dout * factor, dtype=x.dtype, what="dx in eval mode",
-                 context=f"dropout_forward(x, p=0.5, training=False, scale_at={scale_at!r}) then dropout_backward")
+                 context=f"dropout_forward(x, p=0.5, training=False, scale_at={scale_at!r}) then dropout_backward",
+                 explain=lambda: misconceptions.message(misconceptions.eval_backward(dout, dx, factor)).strip() or None)
 
 
 @pytest.mark.task("dropout_backward")

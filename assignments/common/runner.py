@@ -13,13 +13,19 @@ not count.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from assignments.common import catalog
+from assignments.common import catalog, diagnose
 from assignments.common.pytest_plugin import KIT, PROVIDER, ImplUnavailable, task_of
+from assignments.common.testing import without_rewrite
+
+NAMED_FAILURES = 8  # failures per task that get the misconception search (the feedback shows the first 3 kinds)
+
 
 @dataclass
 class TaskResult:
@@ -30,7 +36,8 @@ class TaskResult:
     skipped: int = 0
     core_passed: int = 0  # passed checks of the task's main computation (not @pytest.mark.side)
     messages: list[str] = field(default_factory=list)
-    skip_reasons: set[str] = field(default_factory=set)
+    skip_reasons: set[str] = field(default_factory=set)  # checks not run because of the learner's code
+    environment_skipped: int = 0  # checks this machine cannot run (torch.cuda without a GPU): not the learner's
 
     @property
     def name(self) -> str:
@@ -58,10 +65,19 @@ class TaskResult:
             gate = ("" if self.core_passed or not self.passed else
                     f" The {self.passed} checks that passed are side checks (argument checks, edge cases): they "
                     "count once one check of the main computation passes.")
-            text = f"{self.failed} of {ran} checks failed.{gate}\n\n{shown}{more}\n\nRead: {self.task.read}"
-        if self.skipped:
-            text += f"\n({self.skipped} checks skipped: {'; '.join(sorted(self.skip_reasons))})"
+            # a named mistake carries its own section; otherwise point at the task's
+            read = "" if "Read: " in shown else f"\n\nRead: {self.task.read}"
+            text = f"{self.failed} of {ran} checks failed.{gate}\n\n{shown}{more}{read}"
+        if self.skipped > self.environment_skipped:
+            text += (f"\n({self.skipped - self.environment_skipped} checks not run: "
+                     f"{'; '.join(sorted(self.skip_reasons))})")
         return text
+
+    def status(self) -> str:
+        """One short phrase: done, started (how many checks still fail), or not done."""
+        if self.done:
+            return "done"
+        return f"started, {self.failed} of {self.passed + self.failed} fail" if self.passed else "not done"
 
 
 class _Collector:
@@ -91,6 +107,10 @@ class _Collector:
         if report.failed:
             self.errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-800:]}")
 
+    def pytest_runtest_setup(self, item):
+        """Name mistakes in a task's first failures only: the feedback shows no more than those."""
+        diagnose.NAMING.set(self._result(item).failed < NAMED_FAILURES)
+
     def _result(self, item) -> TaskResult:
         a = catalog.get(Path(item.path).parent.name)
         task = a.task(task_of(item))
@@ -103,8 +123,11 @@ class _Collector:
         if report.skipped:
             if call.when != "teardown":
                 result.skipped += 1
-                result.skip_reasons.add(str(report.longrepr[2]).removeprefix("Skipped: ")
-                                        if isinstance(report.longrepr, tuple) else "skipped")
+                if item.get_closest_marker("cuda") is not None:  # no GPU here: the machine's, not the learner's
+                    result.environment_skipped += 1
+                else:
+                    result.skip_reasons.add(str(report.longrepr[2]).removeprefix("Skipped: ")
+                                            if isinstance(report.longrepr, tuple) else "skipped")
                 self._advance(result)
         elif report.failed and call.when in ("setup", "call"):
             result.failed += 1
@@ -128,7 +151,7 @@ def _message(excinfo) -> str:
     if isinstance(value, NotImplementedError):
         return str(value).splitlines()[0] if str(value) else "not implemented yet"
     if isinstance(value, (AssertionError, pytest.fail.Exception, ImplUnavailable)):
-        return str(value).strip() or type(value).__name__
+        return without_rewrite(str(value)).strip() or type(value).__name__
     text = str(value) if type(value).__name__ == "LearnerException" else f"{type(value).__name__}: {value}"
     return "\n".join([text.strip(), *getattr(value, "__notes__", ())])
 
@@ -139,10 +162,17 @@ def run_suites(paths, provider, progress=None, only_task: str | None = None) -> 
     """Run the test files under ``paths`` with ``provider`` behind the impl fixture; returns
     {"<assignment>/<task>": TaskResult}. Raises RuntimeError when the suites cannot run."""
     collector = _Collector(provider, progress, only_task)
-    args = ["-p", "assignments.common.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:terminal",
+    # pytest's terminal plugin stays on (without it, a failing `assert x, message` loses its
+    # message), its output goes nowhere
+    args = ["-p", "assignments.common.pytest_plugin", "-p", "no:cacheprovider", "-q", "--no-header", "--tb=no",
             "--rootdir", str(KIT), "-c", str(KIT / "pyproject.toml"), "-o", "addopts=", "-o", "timeout=0",
             *map(str, paths)]
-    code = pytest.main(args, plugins=[collector])
+    naming = diagnose.NAMING.set(True)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = pytest.main(args, plugins=[collector])
+    finally:
+        diagnose.NAMING.reset(naming)
     if collector.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the suites did not run (pytest exit {code}): " + "\n".join(collector.errors))
     return collector.results

@@ -77,7 +77,8 @@ class Sample:
         """A reproducible upstream gradient ``dout`` of the given shape, in the sample's dtype."""
         return rng_for(self.name + "/dout").standard_normal(shape).astype(self.dtype)
 
-    def describe(self) -> str:
+    def describe(self, defaults: dict | None = None) -> str:
+        """The call's arguments for a message; ``defaults`` (the function's) fill in the rest."""
         parts = []
         for n, a in zip(self.names, self.args):
             if isinstance(a, np.ndarray):
@@ -86,6 +87,7 @@ class Sample:
             else:
                 parts.append(f"{n}={a!r}")
         parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        parts += [f"{k}={v!r}" for k, v in (defaults or {}).items() if k not in self.kwargs and k not in self.names]
         return ", ".join(parts)
 
     def __str__(self):  # the pytest id

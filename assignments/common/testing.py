@@ -15,7 +15,9 @@ The oracle is computed in float64 from the very same (float32) inputs.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import math
 import re
 from types import SimpleNamespace
@@ -24,6 +26,8 @@ import numpy as np
 import pytest
 import torch
 
+from assignments.common import catalog
+from assignments.common.pytest_plugin import KIT, ImplUnavailable
 from assignments.common.samples import copy_array
 
 TOLERANCES = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
@@ -52,6 +56,16 @@ def _copies(tree):
     return tree
 
 
+def without_rewrite(text: str) -> str:
+    """An assertion's message without pytest's rewrite of the failing expression ("assert 0.18 <=
+    0.08", "+  where ..."): the learner reads the message, not the test's source."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("assert "):
+            return "\n".join(lines[:i])
+    return text
+
+
 def call(fn, *args, names=(), mutable=(), **kwargs):
     """``fn(*args, **kwargs)``, failing if the call changed any of its array inputs.
 
@@ -72,37 +86,55 @@ def call(fn, *args, names=(), mutable=(), **kwargs):
     result = fn(*given, **given_kwargs)
     for n, a, copy in before:
         if not np.array_equal(a, copy, equal_nan=True):
-            raise AssertionError(f"{getattr(fn, '__name__', 'the function')} modified its input {n}; "
-                                 "compute into new arrays instead (e.g. y = x + 1, not x += 1)")
+            from assignments.common import diagnose
+
+            name = getattr(fn, "__name__", "the function")
+            raise AssertionError(f"{name} modified its input {n}\n  {diagnose.mutation(name, n)}")
     return result
 
 
-def assert_close(actual, expected, *, dtype, what: str, context: str = ""):
+def allowed_difference(expected, dtype) -> np.ndarray:
+    """The tolerance, per element: tol * max(1, max|expected|) + tol * |expected|."""
+    tol, expected = TOLERANCES[np.dtype(dtype)], np.abs(np.asarray(expected, dtype=np.float64))
+    return tol * max(1.0, float(expected.max()) if expected.size else 1.0) + tol * expected
+
+
+def assert_close(actual, expected, *, dtype, what: str, context: str = "", explain=None):
     """Compare a learner output with an oracle value (numpy array or tensor, any dtype).
 
     Checks, in order: a numpy array came back, of the expected shape, in ``dtype``, and its
-    values agree within the tolerance for ``dtype``. The message says which output, which
-    call, and how far off (torch.testing's greatest absolute and relative differences).
+    values agree within the tolerance for ``dtype`` (decided by torch.testing.assert_close).
+    The message says which output, which call, and why: ``explain()`` (the diagnosis layer,
+    assignments/common/diagnose.py: the mistake it names, or where the values are off), or
+    else where the values are off and the worst one.
     """
     __tracebackhide__ = True
+    from assignments.common import diagnose
+
     where = f"\n  call: {context}" if context else ""
     expected = expected.detach().cpu().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+
+    def why(default=""):
+        text = (explain() if explain else "") or default
+        return "\n  " + text.replace("\n", "\n  ") if text else ""
+
     if not isinstance(actual, np.ndarray):
         raise AssertionError(f"{what}: expected a numpy array, got {actual!r:.80}{where}")
     if actual.shape != expected.shape:
-        raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}{where}")
+        raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}{where}{why()}")
     dtype = np.dtype(dtype)
     if actual.dtype != dtype:
-        raise AssertionError(f"{what}: dtype {actual.dtype}, expected {dtype} (outputs keep the input dtype){where}")
+        raise AssertionError(f"{what}: dtype {actual.dtype}, expected {dtype}{where}\n  Likely mistake (dtype_not_kept): "
+                             f"outputs keep the input dtype; allocate with dtype=x.dtype, and cast float64 "
+                             f"intermediates back (.astype(x.dtype)).")
     tol = TOLERANCES[dtype]
     scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
-    torch.testing.assert_close(
-        torch.from_numpy(np.ascontiguousarray(actual, dtype=np.float64)),
-        torch.from_numpy(np.ascontiguousarray(expected, dtype=np.float64)),
-        rtol=tol, atol=tol * scale, equal_nan=False,
-        msg=lambda m: f"{what} is wrong{where}\n  " + m.replace("\n", "\n  ")
-        + f"\n  (allowed: {tol:g} * max(1, max|expected|) = {tol * scale:.3g} absolute, plus {tol:g} relative)",
-    )
+    try:
+        torch.testing.assert_close(torch.from_numpy(np.ascontiguousarray(actual, dtype=np.float64)),
+                                   torch.from_numpy(np.ascontiguousarray(expected, dtype=np.float64)),
+                                   rtol=tol, atol=tol * scale, equal_nan=False)
+    except AssertionError:
+        raise AssertionError(f"{what} is wrong{where}{why(diagnose.describe(what, actual, expected, dtype))}") from None
 
 
 def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backward=False):
@@ -115,19 +147,29 @@ def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backwar
     gradient of None (no bias) means the learner must return None there too.
     """
     __tracebackhide__ = True
-    context = f"{op}_forward({sample.describe()})"
+    from assignments.common import diagnose
+
+    context = f"{op}_forward({sample.describe(signature_defaults(f'{op}_forward'))})"
     expected = oracle(sample)  # before the learner's call: it may update arguments in place
     mine = sample.copy()
     forward = getattr(impl, f"{op}_forward")
     if not backward:
-        out, _ = call(forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
-        assert_close(out, expected.out, dtype=sample.dtype, what="out", context=context)
+        try:
+            out, _ = call(forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
+        except (NotImplementedError, AssertionError, ImplUnavailable):
+            raise
+        except Exception as exc:  # the learner's code raised on valid arguments: say what might be why
+            text = diagnose.raised(op, exc, sample, np.shape(expected.out)).replace("\n", "\n  ")
+            raise AssertionError(f"{text}\n  call: {context}") from None
+        assert_close(out, expected.out, dtype=sample.dtype, what="out", context=context,
+                     explain=lambda: diagnose.explain(op, "out", out, expected.out, sample))
         return
     with forward_for_backward(op):  # the backward reads the forward's cache: it must be right first
         out, cache = call(forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
         assert_close(out, expected.out, dtype=sample.dtype, what="out", context=context)
     dout = sample.upstream(np.shape(expected.out))
     expected = oracle(sample, dout)
+    context = f"{op}_backward(dout {dout.shape} {dout.dtype}, cache) after {context}"
     result = call(getattr(impl, f"{op}_backward"), dout, cache, names=("dout", "cache"))
     result = result if len(grads) > 1 else (result,)
     if not (isinstance(result, tuple) and len(result) == len(grads)):
@@ -136,7 +178,9 @@ def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backwar
         if getattr(expected, name) is None:
             assert value is None, f"{name} must be None here (the forward had no such parameter)\n  call: {context}"
         else:
-            assert_close(value, getattr(expected, name), dtype=sample.dtype, what=name, context=context)
+            assert_close(value, getattr(expected, name), dtype=sample.dtype, what=name, context=context,
+                         explain=lambda name=name, value=value: diagnose.explain(
+                             op, name, value, getattr(expected, name), sample, dout))
 
 
 @contextlib.contextmanager
@@ -151,6 +195,20 @@ def forward_for_backward(op: str):
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         pytest.skip(f"not checked: {op}_forward is wrong on this case ({first[:120]}); its own task reports it")
+
+
+@functools.cache
+def signature_defaults(function: str) -> dict:
+    """The default arguments of a learner-facing function, read from its stub (never imported)."""
+    for a in catalog.ASSIGNMENTS.values():
+        path = KIT / "assignments" / a.name / a.file
+        if not path.is_file():
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name == function:
+                args = node.args.args[len(node.args.args) - len(node.args.defaults):]
+                return {arg.arg: ast.literal_eval(default) for arg, default in zip(args, node.args.defaults)}
+    return {}
 
 
 def forward_is_right(impl, op: str, sample, oracle) -> bool:
@@ -190,6 +248,11 @@ def hoeffding_bound(n: int, value_range: float = 1.0, delta: float = 1e-9) -> fl
 ALIASES = {"b": ("bias",), "w": ("weight", "weights", "kernel", "filter", "filters")}
 
 
+# What numpy's own ValueErrors say: raised by an operation on arguments nobody checked.
+NUMPY_PHRASES = ("could not be broadcast", "cannot reshape array", "non-broadcastable output operand",
+                 "mismatch in its core dimension", "shapes not aligned", "operand has more dimensions")
+
+
 def names_argument(message: str, name: str) -> bool:
     """``name`` (or an alias) appears in ``message`` as a whole word: "w" is not in "with"."""
     return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", message)
@@ -207,5 +270,11 @@ def check_value_error(impl, case):
         getattr(impl, case.function)(*case.args, **case.kwargs)
     message = str(excinfo.value)
     if not any(names_argument(message, n) for n in case.names):
+        mistake = (("no_argument_checks", "this ValueError comes from numpy, deep in the computation, not from a check "
+                    "of yours: check the arguments first and raise ValueError naming the one that is wrong.")
+                   if any(phrase in message for phrase in NUMPY_PHRASES) else
+                   ("value_error_names_no_argument", "a ValueError's message must name an argument involved, as a "
+                    "whole word (x, w, b, stride, gamma, p, ...)."))
         raise AssertionError(f"{case.function}, {case.description}: the ValueError message should name the argument "
-                             f"involved ({' or '.join(case.names)}); it said: {message[:200]!r}")
+                             f"involved ({' or '.join(case.names)}); it said: {message[:200]!r}\n"
+                             f"  Likely mistake ({mistake[0]}): {mistake[1]}")

@@ -33,6 +33,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
         training:  mean, var over every axis but C (biased var), then IN PLACE
                    running_mean = (1 - momentum) * running_mean + momentum * mean
                    running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
+                   (n: the values per channel, N for (N, C) inputs, N*H*W for images)
         eval:      mean, var = running_mean, running_var (nothing is updated)
         out = gamma * (x - mean) / sqrt(var + eps) + beta                  (per channel)
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from assignments.a1_convolution.test_conv import CONV2D_GRADS, check_conv2d, check_maxpool2d
-from assignments.common import oracles
+from assignments.common import diagnose, oracles
 from assignments.common.samples import ErrorCase
-from assignments.common.testing import call, check_value_error, oracle_from
+from assignments.common.testing import assert_close, call, check_value_error, forward_for_backward, oracle_from
 from autograder.hidden.a1_convolution import samples
 
 
@@ -83,14 +83,18 @@ def test_maxpool2d_backward_ties_go_to_one_position(impl, dtype):
     """With ties, any one maximum may take the gradient, but exactly one, and all of it."""
     sample = samples.tied_windows(dtype)
     (x,) = sample.args
-    out, cache = call(impl.maxpool2d_forward, x, names=("x",), **sample.kwargs)
+    N, C, H, W = x.shape
+    windows = lambda a: a.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H // 2, W // 2, 4)
+    xw = windows(x)
+    with forward_for_backward("maxpool2d"):  # a wrong forward is its own task's mistake
+        out, cache = call(impl.maxpool2d_forward, x, names=("x",), **sample.kwargs)
+        assert_close(out, xw.max(axis=-1), dtype=x.dtype, what="out")
     dout = np.abs(sample.upstream(np.shape(out))) + 1  # nonzero everywhere
     dx = np.asarray(call(impl.maxpool2d_backward, dout, cache, names=("dout", "cache")))
     assert dx.shape == x.shape and dx.dtype == x.dtype, f"dx: {dx.shape} {dx.dtype}, expected {x.shape} {x.dtype}"
-    N, C, H, W = x.shape
-    windows = lambda a: a.reshape(N, C, H // 2, 2, W // 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H // 2, W // 2, 4)
-    xw, dxw = windows(x), windows(dx)
+    dxw = windows(dx)
     is_max = xw == xw.max(axis=-1, keepdims=True)
     assert np.all(dxw[~is_max] == 0), "gradient reached a position that is not its window's maximum"
-    assert np.all((dxw != 0).sum(axis=-1) == 1), "each window must send its gradient to exactly one position"
+    assert np.all((dxw != 0).sum(axis=-1) == 1), ("each window must send its gradient to exactly one position\n  "
+                                                  + diagnose.by_name("maxpool_gradient_to_every_tie").message())
     np.testing.assert_allclose(dxw.sum(axis=-1), dout, rtol=1e-6, err_msg="each window must pass on all of dout")

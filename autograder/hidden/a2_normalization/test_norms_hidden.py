@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from assignments.a2_normalization.samples import batchnorm_sample
 from assignments.a2_normalization.test_norms import GRADS, check, check_running_stats, running_stats_cases
-from assignments.common import oracles
+from assignments.common import diagnose, oracles
+from assignments.common.samples import Sample
 from assignments.common.testing import assert_close, call, oracle_from
 from autograder.hidden.a2_normalization import samples
 
@@ -82,7 +83,9 @@ def test_eval_after_several_training_steps(impl, dtype):
     context = "three training steps (momentum=0.2), then batchnorm_forward(..., training=False)"
     assert_close(mine[0], theirs[0], dtype=dtype, what="running_mean after three steps", context=context)
     assert_close(mine[1], theirs[1], dtype=dtype, what="running_var after three steps", context=context)
-    assert_close(out, expected, dtype=dtype, what="out in eval mode", context=context)
+    last = Sample("steps/eval", first.names, (x, gamma, beta, *(t.numpy() for t in theirs)), {"training": False})
+    assert_close(out, expected, dtype=dtype, what="out in eval mode", context=context,
+                 explain=lambda: diagnose.explain("batchnorm", "out", out, expected, last))
 
 
 CASES = [pytest.param(task, sample, marks=pytest.mark.task(task), id=f"{task}-{sample}")
