@@ -19,10 +19,12 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.table import Table
 
+from assignments.common.fast import attention as fast_attention
 from assignments.common.fast import conv as fast
 from assignments.common.fast import norms as fast_norms
 from solutions.a1_convolution import conv as reference
 from solutions.a2_normalization import norms as reference_norms
+from solutions.a5_attention import attention as reference_attention
 
 
 def _median_seconds(fn, repeat: int) -> float:
@@ -102,6 +104,26 @@ def _norm_case(kind, shape, dtype):
     return f"{kind} {label}", ours(fast_norms), ours(reference_norms), torch_run
 
 
+def _attention_case(n, heads, length, dk, dtype):
+    """Causal scaled dot-product attention, forward + backward, against torch's SDPA."""
+    rng = np.random.default_rng(3)
+    q, k, v, dout = (rng.standard_normal((n, heads, length, dk)).astype(dtype) for _ in range(4))
+    mask = np.tril(np.ones((length, length), dtype=bool))
+
+    def ours(module):
+        def run():
+            module.scaled_dot_product_attention(q, k, v, mask)
+            module.scaled_dot_product_attention_backward(dout, q, k, v, mask)
+        return run
+
+    def torch_run():
+        qt, kt, vt = (torch.from_numpy(a).requires_grad_() for a in (q, k, v))
+        F.scaled_dot_product_attention(qt, kt, vt, attn_mask=torch.from_numpy(mask)).backward(torch.from_numpy(dout))
+
+    return (f"attention causal, N={n} H={heads} L={length} dk={dk}", ours(fast_attention), ours(reference_attention),
+            torch_run)
+
+
 def main(quick: bool = False, repeat: int = 20) -> list[dict]:
     threads = numba.get_num_threads()
     torch.set_num_threads(threads)
@@ -113,9 +135,11 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
     rows = []
     for dtype in (np.float32, np.float64):
         cases = ([_conv_case(2, 4, 8, 8, dtype), _pool_case(2, 4, 8, dtype),
-                  _norm_case("batchnorm", (4, 3, 4, 4), dtype), _norm_case("layernorm", (2, 3, 8), dtype)] if quick else
+                  _norm_case("batchnorm", (4, 3, 4, 4), dtype), _norm_case("layernorm", (2, 3, 8), dtype),
+                  _attention_case(1, 2, 8, 4, dtype)] if quick else
                  [_conv_case(16, 32, 64, 32, dtype), _pool_case(16, 64, 32, dtype),
-                  _norm_case("batchnorm", (32, 64, 32, 32), dtype), _norm_case("layernorm", (32, 128, 256), dtype)])
+                  _norm_case("batchnorm", (32, 64, 32, 32), dtype), _norm_case("layernorm", (32, 128, 256), dtype),
+                  _attention_case(8, 8, 256, 64, dtype)])
         for name, fast_run, ref_run, torch_run in cases:
             with console.status(f"timing {name} {np.dtype(dtype)}"):
                 t_fast, t_ref, t_torch = (_median_seconds(fn, repeat) for fn in (fast_run, ref_run, torch_run))

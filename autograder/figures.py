@@ -16,6 +16,7 @@ from sklearn.datasets import load_sample_image  # noqa: E402
 
 from solutions.a1_convolution import conv  # noqa: E402
 from solutions.a2_normalization import norms  # noqa: E402
+from solutions.a5_attention import attention  # noqa: E402
 
 
 def _photo(size: int = 160) -> np.ndarray:
@@ -134,8 +135,64 @@ def normalization_axes(path: Path) -> Path:
     return path
 
 
+def attention_saturation(dks=(1, 4, 16, 64, 256, 1024), trials=400, keys=16):
+    """For each dk: the mean largest attention weight, and the mean size of the gradient that
+    reaches the scores, dS = w * (g - sum_j g_j w_j) for a random upstream g, with and without the
+    1/sqrt(dk) (the reference's attention on unit-variance random q and k)."""
+    rng = np.random.default_rng(0)
+    rows = {"scaled": ([], []), "unscaled": ([], [])}
+    for dk in dks:
+        q, k = rng.standard_normal((trials, 1, dk)), rng.standard_normal((trials, keys, dk))
+        v = np.eye(keys)[None].repeat(trials, axis=0)  # out = the weights themselves
+        g = rng.standard_normal((trials, 1, keys))  # an upstream gradient of the weights
+        for name, q_used in (("scaled", q), ("unscaled", q * np.sqrt(dk))):  # times sqrt(dk) undoes the scale
+            _, weights = attention.scaled_dot_product_attention(q_used, k, v)  # (trials, 1, keys)
+            ds = weights * (g - (g * weights).sum(axis=-1, keepdims=True))  # the softmax's backward
+            rows[name][0].append(weights.max(axis=-1).mean())
+            rows[name][1].append(np.abs(ds).sum(axis=-1).mean())
+    return rows
+
+
+def attention_scaling(path: Path) -> Path:
+    """Why divide by sqrt(dk): without it the softmax saturates and its gradient vanishes as dk grows."""
+    dks = (1, 4, 16, 64, 256, 1024)
+    rows = attention_saturation(dks)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, style in (("scaled", "o-"), ("unscaled", "s--")):
+        label = "softmax(q k^T / sqrt(dk))" if name == "scaled" else "softmax(q k^T)"
+        axes[0].plot(dks, rows[name][0], style, label=label)
+        axes[1].plot(dks, rows[name][1], style, label=label)
+    axes[0].set(xscale="log", xlabel="dk", ylabel="mean largest weight (16 keys)", title="the softmax saturates",
+                ylim=(0, 1.05))
+    axes[1].set(xscale="log", yscale="log", xlabel="dk", ylabel="mean |gradient reaching the scores|",
+                title="and its gradient vanishes")
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def positional_encoding(path: Path, length: int = 100, d_model: int = 128) -> Path:
+    """The sinusoidal positional encoding as a heat map (the reference's)."""
+    pe = attention.sinusoidal_positional_encoding(length, d_model)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    image = ax.imshow(pe, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set(xlabel="feature (even: sin, odd: cos; the wavelength grows to the right)", ylabel="position t",
+           title=f"sinusoidal_positional_encoding({length}, {d_model})")
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw_all(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     return [cross_correlation(out_dir / "a1_cross_correlation.png"),
             receptive_fields(out_dir / "a1_receptive_fields.png"),
-            normalization_axes(out_dir / "a2_normalization_axes.png")]
+            normalization_axes(out_dir / "a2_normalization_axes.png"),
+            attention_scaling(out_dir / "a5_attention_scaling.png"),
+            positional_encoding(out_dir / "a5_positional_encoding.png")]

@@ -175,8 +175,9 @@ class Report:
 
 
 def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeout=DEFAULT_TASK_TIMEOUT,
-          progress=None, confine: bool = True) -> Report:
-    """Grade ``submission`` (a directory laid out like assignments/) on the named assignments."""
+          progress=None, confine: bool = True, task: str | None = None) -> Report:
+    """Grade ``submission`` (a directory laid out like assignments/) on the named assignments;
+    ``task`` (a task name): only that task's checks run, and the report holds it alone."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise ValueError(f"SUBMISSION must be a directory laid out like assignments/, got {submission}")
@@ -185,10 +186,11 @@ def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeo
     start = time.monotonic()
     provider = SandboxProvider(submission, task_timeout, confine)
     try:
-        collected = run_suites(paths, provider, progress=progress)
+        collected = run_suites(paths, provider, progress=progress, only_task=task)
     finally:
         provider.close()
-    results = [collected.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks]
+    results = [collected.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks
+               if task is None or t.name == task]
     notes = provider.confinement_notes()
     cuda = sum(r.environment_skipped for r in results)
     if cuda:

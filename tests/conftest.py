@@ -30,12 +30,12 @@ def grade(submission, *extra, timeout=600) -> dict:
     return report
 
 
-def grade_here(submission, assignments=None) -> dict:
+def grade_here(submission, assignments=None, task=None) -> dict:
     """``grading.grade`` in this process (no CLI start-up; learner code still runs in the
-    confined worker) -> the Gradescope report, as ``grade`` gives it."""
+    confined worker) -> the Gradescope report, as ``grade`` gives it (``task``: that task alone)."""
     from autograder import grading
 
-    report = grading.grade(submission, assignments).gradescope()
+    report = grading.grade(submission, assignments, task=task).gradescope()
     report["by_task"] = {t["name"]: t for t in report["tests"]}
     return report
 

@@ -4,7 +4,7 @@ right argument checks but does not do the task's computation. Fair credit gives 
 Each is the reference module with a wrapper around every public function, appended to its
 source so that it runs in the confined grading worker like any learner file:
 
-- "zeros": every floating-point array it returns is replaced by zeros of the same shape and dtype;
+- "zeros": every array it returns (floats, ids, masks) is replaced by zeros of the same shape and dtype;
 - "identity": every such array is replaced by an input array of the same shape where there is
   one (x for a forward, dout for a backward), by zeros otherwise;
 - "frozen_stats": the outputs are the reference's, but running statistics are never updated.
@@ -37,7 +37,7 @@ def _degenerate(fn, kind):
         inputs = [a for a in (*args, *kwargs.values()) if isinstance(a, _np.ndarray)]
 
         def replace(value):
-            if not (isinstance(value, _np.ndarray) and value.dtype.kind == "f"):
+            if not (isinstance(value, _np.ndarray) and value.dtype.kind in "fiub"):  # masks and ids too
                 return value
             same = [a for a in inputs if a.shape == value.shape] if kind == "identity" else []
             return same[0].astype(value.dtype) if same else _np.zeros_like(value)

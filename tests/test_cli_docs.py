@@ -33,8 +33,9 @@ def test_benchmark_runs_and_reports_ratios():
 
 def test_figures_are_drawn_by_the_code(tmp_path):
     paths = figures.draw_all(tmp_path)
-    assert [p.name for p in paths] == ["a1_cross_correlation.png", "a1_receptive_fields.png",
-                                       "a2_normalization_axes.png"]
+    shown = {name for a in catalog.ASSIGNMENTS.values()
+             for name in re.findall(r"\]\(figures/([^)]+)\)", (KIT / a.handout).read_text())}
+    assert sorted(p.name for p in paths) == sorted(shown), "every figure a handout shows, and only those"
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
         assert (KIT / "handouts" / "figures" / p.name).exists(), "commit the figure: python -m autograder figures"
@@ -80,3 +81,12 @@ def test_readme_commands_and_ci():
     command = "python -m pytest -n auto --dist loadgroup"
     assert f"\n{command}\n" in readme and f"\n{command}\n" in ci
     assert "torch==2.13.0" in (KIT / "pyproject.toml").read_text()
+
+
+def test_the_attention_figure_shows_saturation_without_the_scale():
+    """Measured on the reference: with 1/sqrt(dk) the largest weight stays put as dk grows; without
+    it the softmax saturates and the gradient reaching the scores shrinks."""
+    rows = figures.attention_saturation(dks=(1, 1024), trials=200)
+    (scaled_max, scaled_grad), (unscaled_max, unscaled_grad) = rows["scaled"], rows["unscaled"]
+    assert abs(scaled_max[1] - scaled_max[0]) < 0.1 and unscaled_max[1] > 0.9
+    assert scaled_grad[1] > 0.8 * scaled_grad[0] and unscaled_grad[1] < unscaled_grad[0] / 5

@@ -17,8 +17,8 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 from autograder import nbgrader_autograde  # noqa: E402 (needs nbgrader)
 
-# one autograded course (a module fixture) serves every test here: keep them on one xdist worker
-pytestmark = pytest.mark.xdist_group("nbgrader_course")
+# one autograded course (a module fixture) serves the tests that take it: one xdist worker runs them
+SHARES_THE_COURSE = pytest.mark.xdist_group("nbgrader_course")
 
 ASSIGNMENT = catalog.A3  # the quickest to autograde; every assignment is generated and released below
 
@@ -146,19 +146,23 @@ def graded_course(tmp_path_factory):
     return SimpleNamespace(dir=course_dir, grades=grades, manual=manual, logs=logs, kit_changed=before != after)
 
 
+@SHARES_THE_COURSE
 def test_reference_notebook_autogrades_to_full_marks(graded_course):
     assert graded_course.grades["reference"] == {t.name: t.points for t in ASSIGNMENT.tasks} | {"total": 100}
 
 
+@SHARES_THE_COURSE
 def test_untouched_release_autogrades_to_zero(graded_course):
     assert graded_course.grades["untouched"]["total"] == 0
 
 
+@SHARES_THE_COURSE
 def test_a_forward_mistake_costs_only_the_forward_cell(graded_course):
     lost = {t.name: t.points - graded_course.grades["no_scaling"][t.name] for t in ASSIGNMENT.tasks}
     assert lost == {"dropout_inverted": 40, "dropout_test_time_scaling": 0, "dropout_backward": 0}
 
 
+@SHARES_THE_COURSE
 @pytest.mark.parametrize("student", ["reference", "untouched", "fresh_mask", "float64_out", "no_scaling", "noisy"])
 def test_autograde_gives_the_scores_grade_gives(graded_course, tmp_path, student):
     """Partial credit included: the notebook's code, graded by `grade`, scores what nbgrader recorded."""
@@ -173,10 +177,12 @@ def test_autograde_gives_the_scores_grade_gives(graded_course, tmp_path, student
         assert 0 < graded_course.grades[student]["dropout_inverted"] < 40
 
 
+@SHARES_THE_COURSE
 def test_warnings_magics_and_stderr_cost_no_points(graded_course):
     assert graded_course.grades["noisy"]["total"] == 100
 
 
+@SHARES_THE_COURSE
 def test_a_hanging_notebook_is_cut_off_with_a_clear_message(graded_course):
     assert graded_course.grades["hangs"]["total"] == 0
     nb = nbformat.read(graded_course.dir / "autograded" / "hangs" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.ipynb", 4)
@@ -184,17 +190,20 @@ def test_a_hanging_notebook_is_cut_off_with_a_clear_message(graded_course):
     assert outputs and all("did not finish within 5 s" in "\n".join(o.get("traceback", [])) for o in outputs)
 
 
+@SHARES_THE_COURSE
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_every_attack_scores_zero(graded_course, attack):
     assert graded_course.grades[attack]["total"] == 0, graded_course.grades[attack]
 
 
+@SHARES_THE_COURSE
 def test_attacks_leave_the_kit_the_gradebook_and_the_next_student_alone(graded_course):
     assert not graded_course.kit_changed, "a file of the kit changed during autograde"
     assert graded_course.manual == [], "a manual score appeared in gradebook.db"
     assert graded_course.grades["untouched"]["total"] == 0, "graded after the persistence attempt: still its own 0"
 
 
+@SHARES_THE_COURSE
 def test_feedback_holds_no_solution_no_hidden_suite_and_no_instructor_path(graded_course):
     hidden = [line.strip() for line in HIDDEN_SUITE.read_text().splitlines() if len(line.strip()) > 25]
     paths = [str(KIT), str(graded_course.dir)]  # an attack names the kit's path in its own code: not a leak
@@ -207,6 +216,7 @@ def test_feedback_holds_no_solution_no_hidden_suite_and_no_instructor_path(grade
     assert student in (graded_course.dir / "grades.csv").read_text()
 
 
+@SHARES_THE_COURSE
 def test_autograde_logs_no_checksum_warnings(graded_course):
     assert "has changed" not in graded_course.logs and "ran confined by the kernel" in graded_course.logs
 

@@ -2,36 +2,56 @@
 on every visible and hidden sample, is silent about the right answer (and each one's planted
 bug is named: tests/test_planted.py)."""
 
+import importlib
+import inspect
+
 import numpy as np
 import pytest
 
+from assignments.a1_convolution import oracles as conv_oracles
 from assignments.a1_convolution import samples as conv_samples
-from assignments.a2_normalization import samples as norm_samples
 from assignments.a3_dropout import misconceptions as dropout_mistakes
 from assignments.a3_dropout import samples as dropout_samples
-from assignments.common import diagnose, oracles
-from autograder.hidden.a1_convolution import samples as hidden_conv
-from autograder.hidden.a2_normalization import samples as hidden_norm
+from assignments.common import catalog, diagnose
 from solutions.a3_dropout import dropout as reference_dropout
 
-SAMPLES = {
-    "conv2d": conv_samples.conv2d_samples() + conv_samples.conv2d_dilation_groups_samples()
-    + hidden_conv.conv2d_samples() + hidden_conv.conv2d_dilation_groups_samples(),
-    "maxpool2d": conv_samples.maxpool2d_samples() + hidden_conv.maxpool2d_samples()
-    + [hidden_conv.tied_windows(dtype) for dtype in (np.float64, np.float32)],
-    "batchnorm": norm_samples.batchnorm_samples() + hidden_norm.batchnorm_hidden(),
-    "layernorm": norm_samples.layernorm_samples() + hidden_norm.layernorm_hidden(),
-    "instancenorm": norm_samples.instancenorm_samples() + hidden_norm.instancenorm_hidden(),
-    "groupnorm": norm_samples.groupnorm_samples() + hidden_norm.groupnorm_hidden(),
-}
+
+def _module(name):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        return None
 
 
-@pytest.mark.parametrize("op", SAMPLES)
+def every_sample_of(a, op):
+    """Every visible and hidden sample of ``op``: the ``<op>..._samples()`` of both samples modules
+    (the one naming scheme), sorted out by name."""
+    found = []
+    for module in filter(None, (_module(f"assignments.{a.name}.samples"), _module(f"autograder.hidden.{a.name}.samples"))):
+        for name, make in inspect.getmembers(module, inspect.isfunction):
+            if make.__module__ == module.__name__ and name.startswith(op) and name.endswith("_samples"):
+                found += make()
+    return found
+
+
+# every op with a PyTorch oracle (assignments/<a>/oracles.py) and misconceptions: its samples and oracle
+OPS = {op: (getattr(oracles, op), every_sample_of(a, op)) for a in catalog.ASSIGNMENTS.values()
+       if (oracles := _module(f"assignments.{a.name}.oracles"))
+       for op in sorted({m.op for m in importlib.import_module(f"assignments.{a.name}.misconceptions").MISCONCEPTIONS})
+       if hasattr(oracles, op)}
+
+
+def test_the_ops_with_oracles_are_found_with_their_samples():
+    assert {"conv2d", "maxpool2d", "batchnorm", "layernorm", "instancenorm", "groupnorm"} <= set(OPS)
+    assert all(len(samples) >= 4 for _, samples in OPS.values()), {op: len(s) for op, (_, s) in OPS.items()}
+
+
+@pytest.mark.parametrize("op", OPS)
 def test_every_misconception_computes_and_differs_from_the_right_answer(op):
     """A variant that crashes, or that equals the right answer wherever it applies, could never
     name its mistake: each computes on every case it applies to and differs on at least one."""
-    oracle, differs = getattr(oracles, op), set()
-    for sample in SAMPLES[op]:
+    (oracle, samples), differs = OPS[op], set()
+    for sample in samples:
         dout = sample.upstream(oracle(sample).out.shape)
         expected = oracle(sample, dout)
         for m in diagnose.misconceptions(op):
@@ -49,7 +69,7 @@ def test_every_misconception_computes_and_differs_from_the_right_answer(op):
 def test_a_correct_output_is_never_named():
     """Names go only to outputs that agree with a mistake and not with the right answer."""
     sample = conv_samples.conv2d_samples()[0]
-    right = oracles.conv2d(sample).out.numpy()
+    right = conv_oracles.conv2d(sample).out.numpy()
     flipped = diagnose.by_name("kernel_flipped").variant(sample, None)["out"].numpy()
     assert [m.name for m in diagnose.named_mistakes("conv2d", "out", flipped, right, sample)] == ["kernel_flipped"]
     assert diagnose.named_mistakes("conv2d", "out", right, right, sample) == []
@@ -57,7 +77,8 @@ def test_a_correct_output_is_never_named():
 
 @pytest.mark.parametrize("scale_at", ["train", "test"])
 def test_dropout_diagnoses_are_silent_about_a_correct_dropout(scale_at):
-    for name, x, p in dropout_samples.cases() + dropout_samples.cases((16, 3, 16, 16), (0.05, 0.9)):
+    for sample in dropout_samples.dropout_samples() + dropout_samples.dropout_samples((16, 3, 16, 16), (0.05, 0.9)):
+        (x, p), name = sample.args, sample.name
         rng = np.random.default_rng(0)
         out, cache = reference_dropout.dropout_forward(x, p, rng=rng, scale_at=scale_at)
         bound = 2 * np.sqrt(np.log(2 / 1e-9) / (2 * x.size))

@@ -16,7 +16,7 @@ BUGS = [pytest.param(a, bug, id=bug) for a, table in PLANTED.items() for bug in 
 @pytest.mark.parametrize("assignment, bug", BUGS)
 def test_each_planted_bug_loses_points_on_its_task_and_is_named(submission, assignment, bug):
     edits, task = PLANTED[assignment][bug]
-    report = grade_here(submission(edits, assignment=assignment), [assignment])
+    report = grade_here(submission(edits, assignment=assignment), [assignment], task=task)  # its task's checks only
     task_report = report["by_task"][f"{assignment}/{task}"]
     assert task_report["score"] < task_report["max_score"], f"{bug} kept all of {task}'s points"
     assert task_report["status"] == "failed" and report["score"] < 100

@@ -7,21 +7,10 @@ which case (shapes, stride, padding, ...) and how far off the output was.
 import numpy as np
 import pytest
 
-from assignments.a1_convolution import samples
-from assignments.common import oracles
+from assignments.a1_convolution import oracles, samples
+from assignments.a1_convolution.checks import check_conv2d, check_maxpool2d
 from assignments.common.gradcheck import numerical_gradient
-from assignments.common.testing import assert_close, check_forward_backward, check_value_error, forward_is_right
-
-
-CONV2D_GRADS = ("dx", "dw", "db")
-
-
-def check_conv2d(impl, sample, oracle=oracles.conv2d, backward=False):
-    check_forward_backward(impl, "conv2d", sample, oracle, CONV2D_GRADS, backward)
-
-
-def check_maxpool2d(impl, sample, oracle=oracles.maxpool2d, backward=False):
-    check_forward_backward(impl, "maxpool2d", sample, oracle, ("dx",), backward)
+from assignments.common.testing import assert_close, check_value_error, forward_is_right
 
 
 @pytest.mark.task("conv2d_forward")

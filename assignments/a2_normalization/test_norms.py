@@ -6,29 +6,9 @@ the case (shapes, dtype, eps, momentum, training) and how far off you were.
 
 import pytest
 
-from assignments.a2_normalization import samples
-from assignments.common import diagnose, oracles
-from assignments.common.testing import (assert_close, call, check_forward_backward, check_value_error,
-                                         signature_defaults)
-
-GRADS = ("dx", "dgamma", "dbeta")
-
-
-def check(impl, op, sample, oracle, backward=False):
-    check_forward_backward(impl, op, sample, oracle, GRADS, backward)
-
-
-def check_running_stats(impl, sample, oracle=oracles.batchnorm):
-    """Training updates the caller's running_mean / running_var in place, as PyTorch; eval
-    leaves them alone (``call`` fails if an argument outside sample.mutable changes)."""
-    expected = oracle(sample)
-    mine = sample.copy()
-    call(impl.batchnorm_forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
-    context = f"batchnorm_forward({sample.describe(signature_defaults('batchnorm_forward'))})"
-    for i, name in ((3, "running_mean"), (4, "running_var")):
-        assert_close(mine.args[i], getattr(expected, name), dtype=sample.dtype, what=f"{name} after the call",
-                     context=context, explain=lambda i=i, name=name: diagnose.explain(
-                         "batchnorm", name, mine.args[i], getattr(expected, name), sample))
+from assignments.a2_normalization import oracles, samples
+from assignments.a2_normalization.checks import check, check_running_stats, running_stats_cases
+from assignments.common.testing import check_value_error
 
 
 @pytest.mark.task("batchnorm_forward")
@@ -41,12 +21,6 @@ def test_batchnorm_forward(impl, sample):
 @pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
 def test_batchnorm_backward(impl, sample):
     check(impl, "batchnorm", sample, oracles.batchnorm, backward=True)
-
-
-def running_stats_cases(samples_):
-    """Training samples are core checks; eval samples (nothing may change) are side checks."""
-    return [pytest.param(s, id=str(s), marks=() if s.kwargs.get("training", True) else pytest.mark.side)
-            for s in samples_]
 
 
 @pytest.mark.task("batchnorm_running_stats")

@@ -3,7 +3,7 @@ a kept one by out == 0), several drop probabilities, float64 and float32."""
 
 import numpy as np
 
-from assignments.common.samples import ErrorCase, array, rng_for
+from assignments.common.samples import ErrorCase, Sample, array, rng_for
 from assignments.common.testing import hoeffding_bound
 
 PROBABILITIES = (0.1, 0.5, 0.8)
@@ -18,8 +18,8 @@ def nonzero(name, shape, dtype=np.float64, layout="contiguous"):
     return x
 
 
-def cases(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="contiguous"):
-    """(x, p) pairs, with an id, for pytest.mark.parametrize.
+def dropout_samples(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="contiguous"):
+    """dropout_forward(x, p) calls: nonzero x of ``shape`` for every p and dtype.
 
     Each case has units enough that its kept fraction tells p apart from dropping everything
     or nothing: the Hoeffding bound is below min(p, 1 - p).
@@ -27,7 +27,8 @@ def cases(shape=(60, 50), probabilities=PROBABILITIES, dtypes=DTYPES, layout="co
     for p in probabilities:
         if 0 < p < 1 and hoeffding_bound(int(np.prod(shape))) >= min(p, 1 - p):
             raise ValueError(f"{shape} holds too few units to tell p={p} from 0 or 1")
-    return [(f"p{p}-{np.dtype(d).name}-{'x'.join(map(str, shape))}", nonzero(f"{shape}{p}{np.dtype(d)}", shape, d, layout), p)
+    return [Sample(f"p{p}-{'x'.join(map(str, shape))}", ("x", "p"),
+                   (nonzero(f"{shape}{p}{np.dtype(d)}", shape, d, layout), p))
             for p in probabilities for d in dtypes]
 
 

@@ -13,74 +13,20 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import misconceptions, samples
-from assignments.common.testing import (assert_close, call, check_value_error, forward_for_backward, hoeffding_bound,
-                                         without_rewrite)
+from assignments.a3_dropout.checks import (check_backward, check_eval_output, check_test_time_scaling,
+                                          check_training_output, forward)
+from assignments.common.testing import assert_close, call, check_value_error, forward_for_backward, hoeffding_bound
 
-CASES = samples.cases()
-IDS = [c[0] for c in CASES]
-NAMES = ("x", "p")
-
-
-def forward(impl, x, p, seed=0, **kwargs):
-    return call(impl.dropout_forward, x, p, names=NAMES, rng=np.random.default_rng(seed), **kwargs)
-
-
-def check_independent_mask(kept, p, context):
-    """Each unit is kept on its own: two neighbours along any axis are both kept or both dropped
-    with probability (1-p)^2 + p^2, not always (one mask row shared by the whole batch)."""
-    __tracebackhide__ = True
-    expected = (1 - p) ** 2 + p ** 2
-    for axis in range(kept.ndim):
-        pairs = kept.shape[axis] // 2 * 2
-        if pairs == 0:
-            continue
-        first = np.take(kept, np.arange(0, pairs, 2), axis=axis)
-        second = np.take(kept, np.arange(1, pairs, 2), axis=axis)
-        agree, bound = (first == second).mean(), hoeffding_bound(first.size)
-        assert abs(agree - expected) <= bound, (
-            f"the mask is not drawn unit by unit: neighbours along axis {axis} are both kept or both dropped "
-            f"{agree:.1%} of the time, independent units {expected:.1%} (allowed: +-{bound:.1%})\n  call: {context}"
-            + misconceptions.message([misconceptions.DROPOUT["one_mask_for_the_batch"]]))
-
-
-def check_training_output(x, p, out, scale, context, scale_at="train"):
-    """Every unit is 0 or x * scale; the kept fraction is 1 - p within the Hoeffding bound; the
-    units are kept independently. A failure says which mistake the output gives away."""
-    __tracebackhide__ = True
-    assert isinstance(out, np.ndarray), f"out: expected a numpy array, got {type(out).__name__}\n  call: {context}"
-    kept, bound = out != 0, hoeffding_bound(x.size)
-    try:
-        expected = np.where(kept, x.astype(np.float64) * scale, 0.0)
-        assert_close(out, expected, dtype=x.dtype, what=f"out (each unit must be 0 or x * {scale:.4g})",
-                     context=context)
-        fraction = kept.mean()
-        assert abs(fraction - (1 - p)) <= bound, (
-            f"{fraction:.3f} of the units were kept; with p={p} (the probability of DROPPING a unit) "
-            f"about {1 - p:.3f} should be (allowed: +-{bound:.3f})\n  call: {context}")
-        check_independent_mask(kept, p, context)
-    except AssertionError as exc:
-        found = misconceptions.training_output(x, p, out, scale_at, bound) if out.shape == x.shape else []
-        raise AssertionError(without_rewrite(str(exc)) + misconceptions.message(found)) from None
-    return kept
-
-
-def check_eval_output(x, p, out, factor, context, scale_at):
-    """In eval mode, out = x * factor: nothing dropped."""
-    __tracebackhide__ = True
-    try:
-        assert_close(out, x.astype(np.float64) * factor, dtype=x.dtype, what=f"out in eval mode (x * {factor:.4g})",
-                     context=context)
-    except AssertionError as exc:
-        found = misconceptions.eval_output(x, p, out, scale_at) if np.shape(out) == x.shape else []
-        raise AssertionError(without_rewrite(str(exc)) + misconceptions.message(found)) from None
+CASES = samples.dropout_samples()
 
 
 # ------------------------------------------------------------------ inverted dropout
 
 
 @pytest.mark.task("dropout_inverted")
-@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
-def test_inverted_training(impl, name, x, p):
+@pytest.mark.parametrize("sample", CASES, ids=str)
+def test_inverted_training(impl, sample):
+    x, p = sample.args
     out, _ = forward(impl, x, p)
     check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True, "
                           "rng=..., scale_at='train')")
@@ -98,8 +44,9 @@ def test_each_unit_has_its_own_coin(impl, p):
 
 @pytest.mark.task("dropout_inverted")
 @pytest.mark.side
-@pytest.mark.parametrize("name, x, p", CASES[:2], ids=IDS[:2])
-def test_inverted_eval_is_the_identity(impl, name, x, p):
+@pytest.mark.parametrize("sample", CASES[:2], ids=str)
+def test_inverted_eval_is_the_identity(impl, sample):
+    x, p = sample.args
     out, _ = forward(impl, x, p, training=False)
     check_eval_output(x, p, out, 1.0, f"dropout_forward(x, p={p}, training=False, rng=..., scale_at='train')", "train")
 
@@ -128,10 +75,10 @@ def test_the_mask_comes_from_rng(impl):
     assert np.array_equal(first, again), ("the same rng seed must give the same mask"
                                           + misconceptions.message([misconceptions.DROPOUT["rng_ignored"]]))
     rng = np.random.default_rng(4)
-    one, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
-    two, _ = call(impl.dropout_forward, x, 0.5, names=NAMES, rng=rng)
+    one, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
+    two, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"), rng=rng)
     assert not np.array_equal(one, two), "two calls with the same Generator must draw two different masks"
-    out, _ = call(impl.dropout_forward, x, 0.5, names=NAMES)  # rng=None: a fresh generator
+    out, _ = call(impl.dropout_forward, x, 0.5, names=("x", "p"))  # rng=None: a fresh generator
     assert out.shape == x.shape
 
 
@@ -157,45 +104,10 @@ def test_bad_arguments_raise_value_error(impl, case):
 # ------------------------------------------------------------------ scaling at test time
 
 
-def check_test_time_scaling(impl, x, p, seed=0):
-    """Training keeps units unscaled; eval multiplies by 1 - p."""
-    out, _ = forward(impl, x, p, seed=seed, scale_at="test")
-    check_training_output(x, p, out, 1.0, f"dropout_forward(x {x.shape} {x.dtype}, p={p}, training=True, rng=..., "
-                          "scale_at='test')", scale_at="test")
-    out, _ = forward(impl, x, p, training=False, scale_at="test")
-    check_eval_output(x, p, out, 1 - p, f"dropout_forward(x, p={p}, training=False, rng=..., scale_at='test')", "test")
-
-
-def mask_or_skip(x, p, out, context):
-    """The forward's mask, when ``out`` looks like a dropout output (a numpy array of x's shape
-    that keeps about 1 - p of the units); otherwise the backward check cannot read a mask off
-    it and is skipped: a wrong forward is charged to the forward's own task."""
-    if isinstance(out, np.ndarray) and out.shape == x.shape:
-        kept = out != 0
-        if abs(kept.mean() - (1 - p)) <= hoeffding_bound(x.size):
-            return kept
-    pytest.skip(f"not checked: dropout_forward's output is not a dropout output here ({context}); "
-                "its own task reports it")
-
-
-def check_backward(impl, name, x, p, scale_at, seed=0):
-    """dx is dout through the forward's own mask and scale (the contract: the same mask and scale
-    as the forward), read off the forward's output: dx = dout * out / x."""
-    context = f"dropout_forward(x {x.shape} {x.dtype}, p={p}, scale_at={scale_at!r}) then dropout_backward"
-    with forward_for_backward("dropout"):
-        out, cache = forward(impl, x, p, seed=seed, scale_at=scale_at)
-    mask_or_skip(x, p, out, context)
-    dout = samples.nonzero(name + "dout", x.shape, x.dtype)
-    dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
-    expected = dout.astype(np.float64) * (out.astype(np.float64) / x.astype(np.float64))
-    assert_close(dx, expected, dtype=x.dtype, what="dx (the forward's mask and scale, applied to dout)",
-                 context=context, explain=lambda: misconceptions.message(misconceptions.backward(x, out, dout, dx)).strip()
-                 or None)
-
-
 @pytest.mark.task("dropout_test_time_scaling")
-@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
-def test_test_time_scaling(impl, name, x, p):
+@pytest.mark.parametrize("sample", CASES, ids=str)
+def test_test_time_scaling(impl, sample):
+    x, p = sample.args
     check_test_time_scaling(impl, x, p)
 
 
@@ -215,9 +127,10 @@ def test_test_time_scaling_matches_training_in_expectation(impl):
 
 @pytest.mark.task("dropout_backward")
 @pytest.mark.parametrize("scale_at", ["train", "test"])
-@pytest.mark.parametrize("name, x, p", CASES, ids=IDS)
-def test_backward_uses_the_forward_mask(impl, name, x, p, scale_at):
-    check_backward(impl, name, x, p, scale_at)
+@pytest.mark.parametrize("sample", CASES, ids=str)
+def test_backward_uses_the_forward_mask(impl, sample, scale_at):
+    x, p = sample.args
+    check_backward(impl, sample.name, x, p, scale_at)
 
 
 @pytest.mark.task("dropout_backward")
@@ -232,7 +145,7 @@ def test_backward_in_eval_mode(impl, scale_at, factor):
     dx = call(impl.dropout_backward, dout, cache, names=("dout", "cache"))
     assert_close(dx, dout * factor, dtype=x.dtype, what="dx in eval mode",
                  context=f"dropout_forward(x, p=0.5, training=False, scale_at={scale_at!r}) then dropout_backward",
-                 explain=lambda: misconceptions.message(misconceptions.eval_backward(dout, dx, factor)).strip() or None)
+                 explain=lambda *_: misconceptions.message(misconceptions.eval_backward(dout, dx, factor)).strip() or None)
 
 
 @pytest.mark.task("dropout_backward")

@@ -94,7 +94,22 @@ A3 = Assignment(
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3)}
+A5 = Assignment(
+    name="a5_attention",
+    file="attention.py",
+    handout="handouts/a5_attention.md",
+    tasks=(
+        Task("softmax", 10, _handout("a5_attention", "1-scaled-dot-product-attention")),
+        Task("sdpa_forward", 20, _handout("a5_attention", "1-scaled-dot-product-attention")),
+        Task("sdpa_backward", 20, _handout("a5_attention", "3-the-backward-pass")),
+        Task("causal_mask", 5, _handout("a5_attention", "2-masks")),
+        Task("multi_head_attention", 20, _handout("a5_attention", "4-multi-head-attention")),
+        Task("positional_encoding", 10, _handout("a5_attention", "5-positional-encoding")),
+        Task("bert_masking", 15, _handout("a5_attention", "6-berts-masked-language-model")),
+    ),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A5)}
 
 
 def get(name: str) -> Assignment:

@@ -44,6 +44,7 @@ class Misconception:
     variant: Callable  # (sample, dout) -> {output name: what this mistake computes}, float64
     applies: Callable = lambda sample: True  # False where the mistake cannot show (no bias to forget)
     shape_only: bool = False  # known by its output's shape alone (an output-size formula gone wrong)
+    nonfinite: bool = False  # known by NaN or inf exactly where it gives them (exp overflowing, 0/0)
 
     def message(self) -> str:
         return f"Likely mistake ({self.name}): {self.says} Read: {self.read}"
@@ -147,6 +148,10 @@ def named_mistakes(op: str, what: str, actual, expected, sample, dout=None) -> l
             continue
         if m.shape_only:  # a mistake known by the shape it gives, whatever the values
             if value.shape == actual.shape != expected.shape:
+                found.append(m)
+        elif m.nonfinite:  # known by where it gives NaN or inf, where the right answer is finite
+            bad = ~np.isfinite(np.asarray(actual, dtype=np.float64))
+            if value.shape == actual.shape and bad.any() and np.array_equal(bad, ~np.isfinite(value)):
                 found.append(m)
         elif close(actual, value, dtype) and not close(expected, value, dtype):
             found.append(m)

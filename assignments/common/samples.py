@@ -37,6 +37,54 @@ def copy_array(a):
     return _strided(a)
 
 
+def key_path(prefix: str, key) -> str:
+    """How messages name a value inside a nested argument: params['bn1.weight'], grads[0]."""
+    return f"{prefix}[{key!r}]" if prefix else str(key)
+
+
+def copy_tree(tree, keep=frozenset(), path=""):
+    """The same nested value (dicts, tuples and lists of arrays) with every array copied, same
+    dtype and layout; values at the key paths in ``keep`` are passed as they are."""
+    if path in keep:
+        return tree
+    if isinstance(tree, np.ndarray):
+        return copy_array(tree)
+    if isinstance(tree, dict):
+        return {k: copy_tree(v, keep, key_path(path, k)) for k, v in tree.items()}
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(copy_tree(v, keep, key_path(path, i)) for i, v in enumerate(tree))
+    return tree
+
+
+def arrays_in(tree, path="", skip=frozenset()):
+    """(key path, array) for every array in a nested value, not entering the paths in ``skip``."""
+    if path in skip:
+        return
+    if isinstance(tree, np.ndarray):
+        yield path, tree
+    elif isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from arrays_in(v, key_path(path, k), skip)
+    elif isinstance(tree, (tuple, list)):
+        for i, v in enumerate(tree):
+            yield from arrays_in(v, key_path(path, i), skip)
+
+
+def describe_value(name: str, value) -> str:
+    """One argument for a message: shape and dtype of an array; for a dict of arrays, a few keys
+    with their shapes (a toy residual block has a dozen of them)."""
+    if isinstance(value, np.ndarray):
+        layout = "" if value.flags.c_contiguous else " (non-contiguous view)"
+        return f"{name} {value.shape} {value.dtype}{layout}"
+    if isinstance(value, dict) and value and all(isinstance(v, np.ndarray) for v in value.values()):
+        shown = [f"{k!r}: {v.shape}" for k, v in list(value.items())[:3]]
+        more = f", ... {len(value) - 3} more" if len(value) > 3 else ""
+        dtypes = sorted({str(v.dtype) for v in value.values()})
+        return f"{name} {{{', '.join(shown)}{more}}} {'/'.join(dtypes)}"
+    text = repr(value)
+    return f"{name}={text if len(text) <= 60 else text[:57] + '...'}"
+
+
 def array(rng: np.random.Generator, shape, dtype=np.float64, layout: str = "contiguous", *, low=None, high=None):
     """Random values of the given shape and dtype, standard normal (or uniform in [low, high)).
 
@@ -67,11 +115,14 @@ class Sample:
     def copy(self) -> "Sample":
         """The same call on copies of the arrays (same dtype and layout): run the learner on a
         copy, so that in-place updates never leak into the oracle or into another test."""
-        return Sample(self.name, self.names, tuple(copy_array(a) for a in self.args), dict(self.kwargs), self.mutable)
+        return Sample(self.name, self.names, copy_tree(self.args), copy_tree(self.kwargs), self.mutable)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.args[0].dtype
+        """The dtype of the first array argument (outputs keep it); float64 for a call on
+        numbers only (a positional encoding of ints is float64)."""
+        first = next((a for _, a in arrays_in(self.args)), None)
+        return first.dtype if first is not None else np.dtype(np.float64)
 
     def upstream(self, shape) -> np.ndarray:
         """A reproducible upstream gradient ``dout`` of the given shape, in the sample's dtype."""
@@ -79,19 +130,13 @@ class Sample:
 
     def describe(self, defaults: dict | None = None) -> str:
         """The call's arguments for a message; ``defaults`` (the function's) fill in the rest."""
-        parts = []
-        for n, a in zip(self.names, self.args):
-            if isinstance(a, np.ndarray):
-                layout = "" if a.flags.c_contiguous else " (non-contiguous view)"
-                parts.append(f"{n} {a.shape} {a.dtype}{layout}")
-            else:
-                parts.append(f"{n}={a!r}")
-        parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        parts = [describe_value(n, a) for n, a in zip(self.names, self.args)]
+        parts += [describe_value(k, v) for k, v in self.kwargs.items()]
         parts += [f"{k}={v!r}" for k, v in (defaults or {}).items() if k not in self.kwargs and k not in self.names]
         return ", ".join(parts)
 
     def __str__(self):  # the pytest id
-        return f"{self.name}-{self.dtype}"
+        return f"{self.name}-{self.dtype}" if any(True for _ in arrays_in(self.args)) else self.name
 
 
 @dataclass

@@ -28,32 +28,9 @@ import torch
 
 from assignments.common import catalog
 from assignments.common.pytest_plugin import KIT, ImplUnavailable
-from assignments.common.samples import copy_array
+from assignments.common.samples import arrays_in, copy_tree, key_path
 
 TOLERANCES = {np.dtype(np.float64): 1e-7, np.dtype(np.float32): 1e-4}
-
-
-def _arrays(tree, prefix=""):
-    """(name, array) for every numpy array in nested args/kwargs."""
-    if isinstance(tree, np.ndarray):
-        yield prefix, tree
-    elif isinstance(tree, dict):
-        for k, v in tree.items():
-            yield from _arrays(v, f"{prefix}[{k!r}]" if prefix else str(k))
-    elif isinstance(tree, (tuple, list)):
-        for i, v in enumerate(tree):
-            yield from _arrays(v, f"{prefix}[{i}]" if prefix else f"argument {i}")
-
-
-def _copies(tree):
-    """The same nested value with every array copied (same dtype and layout)."""
-    if isinstance(tree, np.ndarray):
-        return copy_array(tree)
-    if isinstance(tree, dict):
-        return {k: _copies(v) for k, v in tree.items()}
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_copies(v) for v in tree)
-    return tree
 
 
 def without_rewrite(text: str) -> str:
@@ -69,20 +46,21 @@ def without_rewrite(text: str) -> str:
 def call(fn, *args, names=(), mutable=(), **kwargs):
     """``fn(*args, **kwargs)``, failing if the call changed any of its array inputs.
 
-    The function gets copies of every array it may not change, so that code which changes
-    them anyway never reaches the test's own inputs (shared with later checks, and with later
-    submissions graded in the same process). Arguments named in ``mutable`` (running
-    statistics) are passed as they are and may change; an argument named "cache" is passed as
-    it is and not checked: the cache is opaque, only its module reads it.
+    The function gets copies of every array it may not change (inside dicts and tuples too), so
+    that code which changes them anyway never reaches the test's own inputs (shared with later
+    checks, and with later submissions graded in the same process). The key paths in ``mutable``
+    (an argument, ``running_mean``, or a value inside one, ``params['bn1.running_mean']``) are
+    passed as they are and may change; an argument named "cache" is passed as it is and not
+    checked: the cache is opaque, only its module reads it.
     """
     __tracebackhide__ = True
     labels = [names[i] if i < len(names) else f"argument {i}" for i in range(len(args))]
-    free = {"cache", *mutable}
-    given = [a if label in free else _copies(a) for label, a in zip(labels, args)]
-    given_kwargs = {k: v if k in free else _copies(v) for k, v in kwargs.items()}
-    checked = {label: a for label, a in zip(labels, given) if label not in free} | \
-              {k: v for k, v in given_kwargs.items() if k not in free}
-    before = [(n, a, a.copy()) for n, a in _arrays(checked)]
+    free = frozenset({"cache", *mutable})
+    given = {label: copy_tree(a, free, label) for label, a in zip(labels, args)} | \
+            {k: copy_tree(v, free, k) for k, v in kwargs.items()}
+    before = [(n, a, a.copy()) for n, a in arrays_in(given, skip=free)]
+    given_kwargs = {k: given[k] for k in kwargs}
+    given = [given[label] for label in labels]
     result = fn(*given, **given_kwargs)
     for n, a, copy in before:
         if not np.array_equal(a, copy, equal_nan=True):
@@ -100,11 +78,14 @@ def allowed_difference(expected, dtype) -> np.ndarray:
 
 
 def assert_close(actual, expected, *, dtype, what: str, context: str = "", explain=None):
-    """Compare a learner output with an oracle value (numpy array or tensor, any dtype).
+    """Compare a learner output with an oracle value: a numpy array or tensor, any dtype, or a
+    nested value of them (dicts, tuples; None where the output must be None).
 
     Checks, in order: a numpy array came back, of the expected shape, in ``dtype``, and its
     values agree within the tolerance for ``dtype`` (decided by torch.testing.assert_close).
-    The message says which output, which call, and why: ``explain()`` (the diagnosis layer,
+    Nested values are compared leaf by leaf, named by their key path (``grads['bn1.weight']``);
+    a dict must have exactly the expected keys. The message says which output, which call, and
+    why: ``explain(what, actual, expected)`` for the failing leaf (the diagnosis layer,
     assignments/common/diagnose.py: the mistake it names, or where the values are off), or
     else where the values are off and the worst one.
     """
@@ -112,10 +93,30 @@ def assert_close(actual, expected, *, dtype, what: str, context: str = "", expla
     from assignments.common import diagnose
 
     where = f"\n  call: {context}" if context else ""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            raise AssertionError(f"{what}: expected a dict keyed {sorted(expected)}, got {actual!r:.80}{where}")
+        missing, extra = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
+        if missing or extra:
+            raise AssertionError(f"{what}: keys differ: missing {missing}, unexpected {extra}{where}")
+        for key in expected:
+            assert_close(actual[key], expected[key], dtype=dtype, what=key_path(what, key), context=context,
+                         explain=explain)
+        return
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
+            raise AssertionError(f"{what}: expected a tuple of {len(expected)}, got {actual!r:.80}{where}")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_close(a, e, dtype=dtype, what=key_path(what, i), context=context, explain=explain)
+        return
+    if expected is None:
+        if actual is not None:
+            raise AssertionError(f"{what} must be None here (no such parameter in this call), got {actual!r:.80}{where}")
+        return
     expected = expected.detach().cpu().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
 
     def why(default=""):
-        text = (explain() if explain else "") or default
+        text = (explain(what, actual, expected) if explain else "") or default
         return "\n  " + text.replace("\n", "\n  ") if text else ""
 
     if not isinstance(actual, np.ndarray):
@@ -162,7 +163,7 @@ def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backwar
             text = diagnose.raised(op, exc, sample, np.shape(expected.out)).replace("\n", "\n  ")
             raise AssertionError(f"{text}\n  call: {context}") from None
         assert_close(out, expected.out, dtype=sample.dtype, what="out", context=context,
-                     explain=lambda: diagnose.explain(op, "out", out, expected.out, sample))
+                     explain=lambda what, a, e: diagnose.explain(op, what, a, e, sample))
         return
     with forward_for_backward(op):  # the backward reads the forward's cache: it must be right first
         out, cache = call(forward, *mine.args, names=mine.names, mutable=mine.mutable, **mine.kwargs)
@@ -175,12 +176,8 @@ def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backwar
     if not (isinstance(result, tuple) and len(result) == len(grads)):
         raise AssertionError(f"{op}_backward must return a tuple ({', '.join(grads)}), got {result!r:.80}")
     for name, value in zip(grads, result):
-        if getattr(expected, name) is None:
-            assert value is None, f"{name} must be None here (the forward had no such parameter)\n  call: {context}"
-        else:
-            assert_close(value, getattr(expected, name), dtype=sample.dtype, what=name, context=context,
-                         explain=lambda name=name, value=value: diagnose.explain(
-                             op, name, value, getattr(expected, name), sample, dout))
+        assert_close(value, getattr(expected, name), dtype=sample.dtype, what=name, context=context,
+                     explain=lambda what, a, e: diagnose.explain(op, what, a, e, sample, dout))
 
 
 @contextlib.contextmanager

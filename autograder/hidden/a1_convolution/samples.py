@@ -3,6 +3,8 @@ separate the common mistakes (one-sided padding, off-by-one sizes, zero padding 
 
 
 from assignments.a1_convolution.samples import conv2d_sample, maxpool2d_sample
+import numpy as np
+
 from assignments.common.samples import Sample, array, rng_for, with_dtypes
 
 CONV2D = {
@@ -47,10 +49,10 @@ def conv2d_dilation_groups_samples():
 
 
 def maxpool2d_samples():
-    return with_dtypes(maxpool2d_sample, MAXPOOL2D) + negative_padded_samples()
+    return with_dtypes(maxpool2d_sample, MAXPOOL2D) + maxpool2d_negative_padded_samples()
 
 
-def negative_padded_samples():
+def maxpool2d_negative_padded_samples():
     """Every value negative and padding on: padding with 0 instead of -inf changes the border."""
     def make(name, dtype, x, **kwargs):
         return Sample(name, ("x",), (array(rng_for(name), x, dtype, low=-2.0, high=-1.0),), kwargs)
@@ -58,8 +60,7 @@ def negative_padded_samples():
                               "all_negative_3x3": dict(x=(1, 3, 6, 6), kernel_size=3, stride=2, padding=1)})
 
 
-def tied_windows(dtype):
+def maxpool2d_tied_samples():
     """Small integers in non-overlapping 2x2 windows: most windows hold their maximum twice or more."""
-    name = "ties"
-    x = rng_for(name).integers(0, 3, size=(2, 3, 6, 6)).astype(dtype)
-    return Sample(name, ("x",), (x,), dict(kernel_size=2))
+    x = rng_for("ties").integers(0, 3, size=(2, 3, 6, 6))
+    return [Sample("ties", ("x",), (x.astype(dtype),), dict(kernel_size=2)) for dtype in (np.float64, np.float32)]

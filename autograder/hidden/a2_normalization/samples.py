@@ -5,8 +5,7 @@
 - 2-D and 4-D inputs, layer norm over one and several axes, groups of size 1 and C.
 """
 
-from assignments.a2_normalization.samples import (batchnorm_samples, groupnorm_samples, instancenorm_samples,
-                                                   layernorm_samples)
+from assignments.a2_normalization import samples as visible
 
 BATCHNORM = {
     # a tiny variance around a mean of 0: with a mean of 5, float32 itself would keep only
@@ -49,17 +48,17 @@ def make_tiny(samples, names=("tiny_variance_rows",)):
     return samples
 
 
-def batchnorm_hidden():
-    return batchnorm_samples(BATCHNORM)
+def batchnorm_samples():
+    return visible.batchnorm_samples(BATCHNORM)
 
 
-def layernorm_hidden():
-    return make_tiny(layernorm_samples(LAYERNORM))
+def layernorm_samples():
+    return make_tiny(visible.layernorm_samples(LAYERNORM))
 
 
-def instancenorm_hidden():
-    return instancenorm_samples(INSTANCENORM)
+def instancenorm_samples():
+    return visible.instancenorm_samples(INSTANCENORM)
 
 
-def groupnorm_hidden():
-    return groupnorm_samples(GROUPNORM)
+def groupnorm_samples():
+    return visible.groupnorm_samples(GROUPNORM)

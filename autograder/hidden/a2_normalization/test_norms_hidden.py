@@ -10,16 +10,17 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a2_normalization.samples import batchnorm_sample
-from assignments.a2_normalization.test_norms import GRADS, check, check_running_stats, running_stats_cases
-from assignments.common import diagnose, oracles
+from assignments.a2_normalization import oracles
+from assignments.a2_normalization.checks import GRADS, check, check_running_stats, running_stats_cases
+from assignments.common import diagnose
 from assignments.common.samples import Sample
 from assignments.common.testing import assert_close, call, oracle_from
 from autograder.hidden.a2_normalization import samples
 
 OPS = {  # task: (op, oracle, hidden samples)
-    "layernorm": ("layernorm", oracles.layernorm, samples.layernorm_hidden),
-    "instancenorm": ("instancenorm", oracles.instancenorm, samples.instancenorm_hidden),
-    "groupnorm": ("groupnorm", oracles.groupnorm, samples.groupnorm_hidden),
+    "layernorm": ("layernorm", oracles.layernorm, samples.layernorm_samples),
+    "instancenorm": ("instancenorm", oracles.instancenorm, samples.instancenorm_samples),
+    "groupnorm": ("groupnorm", oracles.groupnorm, samples.groupnorm_samples),
 }
 
 
@@ -32,31 +33,31 @@ def reference_for(reference, op):
 
 
 @pytest.mark.task("batchnorm_forward")
-@pytest.mark.parametrize("sample", samples.batchnorm_hidden(), ids=str)
+@pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
 def test_batchnorm_forward_hidden(impl, sample, device):
     check(impl, "batchnorm", sample, on(device, oracles.batchnorm))
 
 
 @pytest.mark.task("batchnorm_forward")
-@pytest.mark.parametrize("sample", samples.batchnorm_hidden()[::3], ids=str)
+@pytest.mark.parametrize("sample", samples.batchnorm_samples()[::3], ids=str)
 def test_batchnorm_forward_matches_reference(impl, sample, reference):
     check(impl, "batchnorm", sample, reference_for(reference, "batchnorm"))
 
 
 @pytest.mark.task("batchnorm_backward")
-@pytest.mark.parametrize("sample", samples.batchnorm_hidden(), ids=str)
+@pytest.mark.parametrize("sample", samples.batchnorm_samples(), ids=str)
 def test_batchnorm_backward_hidden(impl, sample, device):
     check(impl, "batchnorm", sample, on(device, oracles.batchnorm), backward=True)
 
 
 @pytest.mark.task("batchnorm_backward")
-@pytest.mark.parametrize("sample", samples.batchnorm_hidden()[1::3], ids=str)
+@pytest.mark.parametrize("sample", samples.batchnorm_samples()[1::3], ids=str)
 def test_batchnorm_backward_matches_reference(impl, sample, reference):
     check(impl, "batchnorm", sample, reference_for(reference, "batchnorm"), backward=True)
 
 
 @pytest.mark.task("batchnorm_running_stats")
-@pytest.mark.parametrize("sample", running_stats_cases(samples.batchnorm_hidden()))
+@pytest.mark.parametrize("sample", running_stats_cases(samples.batchnorm_samples()))
 def test_batchnorm_running_stats_hidden(impl, sample, device):
     check_running_stats(impl, sample, on(device, oracles.batchnorm))
 
@@ -85,7 +86,7 @@ def test_eval_after_several_training_steps(impl, dtype):
     assert_close(mine[1], theirs[1], dtype=dtype, what="running_var after three steps", context=context)
     last = Sample("steps/eval", first.names, (x, gamma, beta, *(t.numpy() for t in theirs)), {"training": False})
     assert_close(out, expected, dtype=dtype, what="out in eval mode", context=context,
-                 explain=lambda: diagnose.explain("batchnorm", "out", out, expected, last))
+                 explain=lambda what, a, e: diagnose.explain("batchnorm", "out", a, e, last))
 
 
 CASES = [pytest.param(task, sample, marks=pytest.mark.task(task), id=f"{task}-{sample}")

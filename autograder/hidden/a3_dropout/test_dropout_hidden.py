@@ -7,20 +7,20 @@ import torch
 import torch.nn.functional as F
 
 from assignments.a3_dropout import samples
-from assignments.a3_dropout.test_dropout import (check_backward, check_test_time_scaling, check_training_output,
-                                                 forward, mask_or_skip)
+from assignments.a3_dropout.checks import (check_backward, check_test_time_scaling, check_training_output, forward,
+                                          mask_or_skip)
 from assignments.common.testing import assert_close, call, forward_for_backward, hoeffding_bound
 
 # p near 0 or 1 needs many units: the kept fraction must be told apart from keeping or
 # dropping everything, so the Hoeffding bound (0.03 for 12288 units) stays below p and 1 - p.
-HIDDEN = (samples.cases((16, 3, 16, 16), (0.05, 0.9)) + samples.cases((4, 3, 8, 8), (0.3,))
-          + samples.cases((3000,), (0.5,)) + samples.cases((30, 40), (0.25,), layout="strided"))
-IDS = [c[0] for c in HIDDEN]
+HIDDEN = (samples.dropout_samples((16, 3, 16, 16), (0.05, 0.9)) + samples.dropout_samples((4, 3, 8, 8), (0.3,))
+          + samples.dropout_samples((3000,), (0.5,)) + samples.dropout_samples((30, 40), (0.25,), layout="strided"))
 
 
 @pytest.mark.task("dropout_inverted")
-@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
-def test_inverted_training_hidden(impl, name, x, p):
+@pytest.mark.parametrize("sample", HIDDEN, ids=str)
+def test_inverted_training_hidden(impl, sample):
+    x, p = sample.args
     out, _ = forward(impl, x, p, seed=11)
     check_training_output(x, p, out, 1 / (1 - p), f"dropout_forward(x {x.shape} {x.dtype}, p={p})")
     out, _ = forward(impl, x, p, training=False)
@@ -50,8 +50,9 @@ def test_mean_activation_agrees_with_torch(impl, p):
 
 
 @pytest.mark.task("dropout_test_time_scaling")
-@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
-def test_test_time_scaling_hidden(impl, name, x, p):
+@pytest.mark.parametrize("sample", HIDDEN, ids=str)
+def test_test_time_scaling_hidden(impl, sample):
+    x, p = sample.args
     check_test_time_scaling(impl, x, p, seed=12)
 
 
@@ -66,9 +67,10 @@ def test_p_one_at_test_time(impl):
 
 @pytest.mark.task("dropout_backward")
 @pytest.mark.parametrize("scale_at", ["train", "test"])
-@pytest.mark.parametrize("name, x, p", HIDDEN, ids=IDS)
-def test_backward_hidden(impl, name, x, p, scale_at):
-    check_backward(impl, name, x, p, scale_at, seed=13)
+@pytest.mark.parametrize("sample", HIDDEN, ids=str)
+def test_backward_hidden(impl, sample, scale_at):
+    x, p = sample.args
+    check_backward(impl, sample.name, x, p, scale_at, seed=13)
 
 
 @pytest.mark.task("dropout_backward")
