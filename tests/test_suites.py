@@ -36,8 +36,11 @@ def test_a_wrong_answer_names_the_case_and_the_error(submission):
                "-k", "test_conv2d_forward")
     assert proc.returncode == 1
     assert "out is wrong" in proc.stdout
+    # the feedback is wrapped to 80 columns, behind pytest's "E" prefix
+    words = " ".join(" ".join(line.removeprefix("E") for line in proc.stdout.splitlines()).split())
     assert ("call: conv2d_forward(x (2, 3, 5, 5) float64, w (4, 3, 3, 3) float64, b (4,) float64, stride=1, "
-            "padding=0, dilation=1, groups=1)") in proc.stdout, "every argument, defaults included"
+            "padding=0, dilation=1, groups=1)") in words, "every argument, defaults included"
+    assert max(len(line) for line in proc.stdout.splitlines() if "call:" in line or "mistake (" in line) <= 80
     assert "Likely mistake (kernel_flipped)" in proc.stdout
     assert "handouts/a1_convolution.md#1-cross-correlation-not-convolution" in proc.stdout
 

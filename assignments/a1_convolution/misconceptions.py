@@ -308,19 +308,34 @@ def routed(how):
     return variant
 
 
-def overlapping_overwritten(sample, dout):
-    """dx[index] += dout with numpy fancy indexing: a position won by several windows gets one."""
+def overlapping_overwritten(sample, dout, origin_by_kernel=False):
+    """dx[index] += dout with numpy fancy indexing: a position won by several windows gets one;
+    ``origin_by_kernel``: each window's origin taken as (i*KH, j*KW), not (i*sh, j*sw), accumulated
+    (it raises, as the learner's code does, where such an origin runs past the input)."""
     x, (kh, kw), (sh, sw), (ph, pw) = pool_args(sample)
     _, cols = windows(sample)
     first = cols.argmax(dim=2).numpy()  # (N, C, L)
     OW = (x.shape[3] + 2 * pw - kw) // sw + 1
+    step_h, step_w = (kh, kw) if origin_by_kernel else (sh, sw)
     L = np.arange(first.shape[-1])
-    rows = (L // OW) * sh + first // kw
-    columns = (L % OW) * sw + first % kw
+    rows = (L // OW) * step_h + first // kw
+    columns = (L % OW) * step_w + first % kw
     dx_pad = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw))
     n, c = np.indices(first.shape[:2])
-    dx_pad[n[..., None], c[..., None], rows, columns] += np.asarray(dout, np.float64).reshape(first.shape)
+    g = np.asarray(dout, np.float64).reshape(first.shape)
+    if origin_by_kernel:
+        np.add.at(dx_pad, (n[..., None], c[..., None], rows, columns), g)
+    else:
+        dx_pad[n[..., None], c[..., None], rows, columns] += g
     return {"dx": dx_pad[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]}
+
+
+def origins_by_kernel_fit(sample):
+    """Windows placed every KH rows and KW columns stay inside the padded input (elsewhere that
+    mistake raises an IndexError rather than giving an output)."""
+    x, (kh, kw), (sh, sw), (ph, pw) = pool_args(sample)
+    OH, OW = (x.shape[2] + 2 * ph - kh) // sh + 1, (x.shape[3] + 2 * pw - kw) // sw + 1
+    return OH * kh <= x.shape[2] + 2 * ph and OW * kw <= x.shape[3] + 2 * pw
 
 
 def overlapping(sample):
@@ -366,6 +381,11 @@ MAXPOOL2D = [
                   "where windows overlap, a position that wins several windows keeps only one window's gradient "
                   "(dx[idx] += g with repeated indices, or = instead of +=); accumulate with np.add.at or a loop "
                   "with +=.", POOL, overlapping_overwritten, applies=overlapping),
+    Misconception("maxpool_window_origin_by_kernel", "maxpool2d", ("dx",),
+                  "the backward places window (i, j) at (i*KH, j*KW); windows start every stride: (i*sh, j*sw) "
+                  "(the two agree only when the stride equals the kernel size).", POOL,
+                  lambda s, d: overlapping_overwritten(s, d, origin_by_kernel=True),
+                  applies=lambda s: pool_args(s)[2] != pool_args(s)[1] and origins_by_kernel_fit(s)),
 ]
 
 MISCONCEPTIONS = CONV2D + MAXPOOL2D

@@ -73,8 +73,8 @@ def scaled_dot_product_attention_backward(dout, q, k, v, mask=None):
     """Gradients of scaled_dot_product_attention's out with respect to q, k and v:
 
         dv = weights^T dout                   dW = dout v^T
-        dS = weights * (dW - sum_j dW * weights)       (the softmax's backward, per row)
-        dq = dS k / sqrt(dk)                  dk = dS^T q / sqrt(dk)
+        dS = W * (dW - sum_j dW_j W_j)        (W = weights; the softmax's backward, per row)
+        dq = dS k / sqrt(d_k)                 dk = dS^T q / sqrt(d_k)    (d_k: q.shape[-1])
 
     Args:
         dout: (..., Lq, dv), the upstream gradient; q, k, v, mask: as the forward's.

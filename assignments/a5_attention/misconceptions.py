@@ -173,7 +173,7 @@ def mha_variant(how):
 
         def heads(x, rows):
             y = torch.tensor(np.asarray(x, np.float64)) @ w[rows].T + b[rows]
-            if how == "heads_split_wrong":  # (N, L, E) read as (N, H, L, d)
+            if how in ("heads_split_wrong", "heads_reshaped_both_ways"):  # (N, L, E) read as (N, H, L, d)
                 return y.reshape(N, H, x.shape[1], d)
             return y.reshape(N, x.shape[1], H, d).transpose(1, 2)
 
@@ -187,7 +187,8 @@ def mha_variant(how):
         if how == "scaled_by_model_dim":
             q = q * math.sqrt(d) / math.sqrt(E)
         out, _ = attention(q, k, v, mask)
-        out = out.reshape(N, Lq, E) if how == "heads_concatenated_wrong" else out.transpose(1, 2).reshape(N, Lq, E)
+        straight = how in ("heads_concatenated_wrong", "heads_reshaped_both_ways")  # (N, H, L, d) read as (N, L, E)
+        out = out.reshape(N, Lq, E) if straight else out.transpose(1, 2).reshape(N, Lq, E)
         if how == "out_proj_forgotten":
             return {"out": out}
         return {"out": out @ p["out_proj.weight"].T + p["out_proj.bias"]}
@@ -207,6 +208,11 @@ MHA_MISTAKES = [
                   "the heads are put back by reshaping (N, H, L, d) straight to (N, L, E); transpose to "
                   "(N, L, H, d) first, then reshape, so each position gets its own heads' features.", HEADS,
                   mha_variant("heads_concatenated_wrong"), applies=several_heads),
+    Misconception("heads_reshaped_both_ways", "multi_head_attention", ("out",),
+                  "the heads are split and put back by reshaping alone, (N, L, E) <-> (N, H, L, d): each head then "
+                  "sees a block of positions and features, not its own features at every position; reshape to "
+                  "(N, L, H, d) and transpose(0, 2, 1, 3), and transpose back before reshaping to (N, L, E).", HEADS,
+                  mha_variant("heads_reshaped_both_ways"), applies=several_heads),
     Misconception("mha_scaled_by_model_dim", "multi_head_attention", ("out",),
                   "the scores are divided by sqrt(E); each head divides by the square root of its own dimension, "
                   "sqrt(E // num_heads).", HEADS, mha_variant("scaled_by_model_dim"), applies=several_heads),

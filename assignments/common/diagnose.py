@@ -23,6 +23,7 @@ import contextvars
 import functools
 import importlib
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
@@ -46,8 +47,14 @@ class Misconception:
     shape_only: bool = False  # known by its output's shape alone (an output-size formula gone wrong)
     nonfinite: bool = False  # known by NaN or inf exactly where it gives them (exp overflowing, 0/0)
 
-    def message(self) -> str:
-        return f"Likely mistake ({self.name}): {self.says} Read: {self.read}"
+    def message(self, likely: str = "Likely") -> str:
+        return wrap(f"{likely} mistake ({self.name}): {self.says} Read: {self.read}")
+
+
+def wrap(text: str, indent: str = "    ") -> str:
+    """One paragraph of feedback in 80 columns, even behind pytest's "E     " (the feedback prints
+    it two spaces in); names, paths and handout links are never broken."""
+    return textwrap.fill(text, width=74, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 @functools.cache
@@ -87,7 +94,7 @@ def raised(op: str, exc: BaseException, sample, shape) -> str:
                 candidates.append(m)
     if candidates:
         rule = shape_rule(op, "out", sample)
-        lines += ([rule] if rule else []) + [f"Possible mistake ({m.name}): {m.says} Read: {m.read}" for m in candidates]
+        lines += ([rule] if rule else []) + [m.message("Possible") for m in candidates]
     return "\n".join(lines)
 
 
@@ -236,6 +243,6 @@ def explain(op: str, what: str, actual, expected, sample, dout=None) -> str:
         lines += [rule] if rule else []
     elif not lines:
         reading = structural(what, actual, expected, sample)
-        lines = [reading] if reading else []
-        lines.append(describe(what, actual, expected, sample.dtype))
+        lines = [wrap(reading)] if reading else []
+        lines.append(wrap(describe(what, actual, expected, sample.dtype)))
     return "\n".join(lines)

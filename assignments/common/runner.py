@@ -24,7 +24,7 @@ from assignments.common import catalog, diagnose
 from assignments.common.pytest_plugin import KIT, PROVIDER, ImplUnavailable, task_of
 from assignments.common.testing import without_rewrite
 
-NAMED_FAILURES = 8  # failures per task that get the misconception search (the feedback shows the first 3 kinds)
+NAMED_FAILURES = 8  # failed comparisons per task that get the misconception search (the feedback shows 3 kinds)
 
 
 @dataclass
@@ -35,6 +35,7 @@ class TaskResult:
     failed: int = 0
     skipped: int = 0
     core_passed: int = 0  # passed checks of the task's main computation (not @pytest.mark.side)
+    compared_failures: int = 0  # failed comparisons (not exceptions): the ones a diagnosis may name
     messages: list[str] = field(default_factory=list)
     skip_reasons: set[str] = field(default_factory=set)  # checks not run because of the learner's code
     environment_skipped: int = 0  # checks this machine cannot run (torch.cuda without a GPU): not the learner's
@@ -60,6 +61,8 @@ class TaskResult:
             text = f"All {ran} checks passed."
         else:
             distinct = list(dict.fromkeys(self.messages))
+            # failures that name their mistake first: they say what to fix (a stable sort)
+            distinct.sort(key=lambda m: "Likely mistake (" not in m and "Possible mistake (" not in m)
             shown = "\n\n".join(m if len(m) < 1500 else m[:1500] + " ..." for m in distinct[:limit])
             more = f"\n\n(and {len(distinct) - limit} more different failures)" if len(distinct) > limit else ""
             gate = ("" if self.core_passed or not self.passed else
@@ -109,7 +112,7 @@ class _Collector:
 
     def pytest_runtest_setup(self, item):
         """Name mistakes in a task's first failures only: the feedback shows no more than those."""
-        diagnose.NAMING.set(self._result(item).failed < NAMED_FAILURES)
+        diagnose.NAMING.set(self._result(item).compared_failures < NAMED_FAILURES)
 
     def _result(self, item) -> TaskResult:
         a = catalog.get(Path(item.path).parent.name)
@@ -131,6 +134,7 @@ class _Collector:
                 self._advance(result)
         elif report.failed and call.when in ("setup", "call"):
             result.failed += 1
+            result.compared_failures += isinstance(call.excinfo.value, AssertionError)
             result.messages.append(_message(call.excinfo))
             self._advance(result)
         elif call.when == "call":

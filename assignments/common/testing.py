@@ -92,7 +92,7 @@ def assert_close(actual, expected, *, dtype, what: str, context: str = "", expla
     __tracebackhide__ = True
     from assignments.common import diagnose
 
-    where = f"\n  call: {context}" if context else ""
+    where = "\n  " + diagnose.wrap(f"call: {context}", "        ") if context else ""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             raise AssertionError(f"{what}: expected a dict keyed {sorted(expected)}, got {actual!r:.80}{where}")
@@ -135,7 +135,7 @@ def assert_close(actual, expected, *, dtype, what: str, context: str = "", expla
                                    torch.from_numpy(np.ascontiguousarray(expected, dtype=np.float64)),
                                    rtol=tol, atol=tol * scale, equal_nan=False)
     except AssertionError:
-        raise AssertionError(f"{what} is wrong{where}{why(diagnose.describe(what, actual, expected, dtype))}") from None
+        raise AssertionError(f"{what} is wrong{where}{why(diagnose.wrap(diagnose.describe(what, actual, expected, dtype)))}") from None
 
 
 def check_forward_backward(impl, op: str, sample, oracle, grads=("dx",), backward=False):

@@ -60,6 +60,9 @@ PLANTED |= {
                                         "cache = (x.shape, x.dtype, (windows, out), (KH, KW), (sh, sw), (ph, pw))"),
                                        ("won = argmax == u * KW + v", "won = argmax[0][u * KW + v] == argmax[1]")],
                                       "maxpool2d_backward"),
+    "maxpool_window_origin_by_kernel": ([("dx_pad[:, :, u:u + sh * (OH - 1) + 1:sh, v:v + sw * (OW - 1) + 1:sw] += dout * won",
+                                          "dx_pad[:, :, u:u + KH * (OH - 1) + 1:KH, v:v + KW * (OW - 1) + 1:KW] += dout * won")],
+                                        "maxpool2d_backward"),
     "maxpool_argmax_transposed": ([("won = argmax == u * KW + v", "won = argmax == v * KW + u")], "maxpool2d_backward"),
     "maxpool_overlap_overwritten": ([("""    for u in range(KH):
         for v in range(KW):

@@ -41,6 +41,10 @@ PLANTED = {
                             "        return projected.reshape(N, num_heads, x.shape[1], d)")], "multi_head_attention"),
     "heads_concatenated_wrong": ([("    out = out.transpose(0, 2, 1, 3).reshape(N, Lq, E)", "    out = out.reshape(N, Lq, E)")],
                                  "multi_head_attention"),
+    "heads_reshaped_both_ways": ([("        return projected.reshape(N, x.shape[1], num_heads, d).transpose(0, 2, 1, 3)",
+                                   "        return projected.reshape(N, num_heads, x.shape[1], d)"),
+                                  ("    out = out.transpose(0, 2, 1, 3).reshape(N, Lq, E)", "    out = out.reshape(N, Lq, E)")],
+                                 "multi_head_attention"),
     "mha_scaled_by_model_dim": ([("    if mask is not None:\n        mask = np.asarray(mask, dtype=bool)\n        _check(",
                                   "    q = q * (np.sqrt(d) / np.sqrt(E))\n"
                                   "    if mask is not None:\n        mask = np.asarray(mask, dtype=bool)\n        _check(")],
