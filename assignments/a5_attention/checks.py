@@ -7,14 +7,12 @@ implementation misses about once in a billion runs (assignments/common/testing.p
 hoeffding_bound, delta = 1e-9 per bound).
 """
 
-import contextlib
-
 import numpy as np
-import pytest
 
 from assignments.a5_attention import misconceptions, oracles
 from assignments.common import diagnose
-from assignments.common.testing import assert_close, call, hoeffding_bound, signature_defaults
+from assignments.common.testing import (assert_close, call, charged_to, hoeffding_bound, passes,
+                                         signature_defaults)
 
 
 def context(function, sample):
@@ -23,30 +21,6 @@ def context(function, sample):
 
 def explained(op, sample, dout=None):
     return lambda what, actual, expected: diagnose.explain(op, what, actual, expected, sample, dout)
-
-
-@contextlib.contextmanager
-def charged_to(function: str, is_right):
-    """Around a check whose result also depends on another of the learner's functions (multi-head
-    attention built on their own attention): when the check fails and ``function`` is wrong on
-    this case too (``is_right()`` is False), the check is skipped and that mistake costs only
-    ``function``'s own task."""
-    try:
-        yield
-    except AssertionError:
-        if is_right():
-            raise
-        pytest.skip(f"not checked: {function} is wrong on this case; its own task reports it")
-
-
-def passes(check, *args) -> bool:
-    try:
-        check(*args)
-    except (AssertionError, pytest.skip.Exception):
-        return False
-    except Exception:  # the learner's function raised
-        return False
-    return True
 
 
 # ------------------------------------------------------------------ softmax and attention

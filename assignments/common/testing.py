@@ -208,14 +208,33 @@ def signature_defaults(function: str) -> dict:
     return {}
 
 
+@contextlib.contextmanager
+def charged_to(function: str, is_right):
+    """Around a check whose result also depends on another of the learner's functions (multi-head
+    attention built on their own attention): when the check fails and ``function`` is wrong on
+    this case too (``is_right()`` is False), the check is skipped and that mistake costs only
+    ``function``'s own task (forward_for_backward does the same before a backward's check)."""
+    try:
+        yield
+    except AssertionError:
+        if is_right():
+            raise
+        pytest.skip(f"not checked: {function} is wrong on this case; its own task reports it")
+
+
+def passes(check, *args) -> bool:
+    """Whether ``check(*args)`` passes: it neither fails, nor skips, nor meets a learner's exception."""
+    try:
+        check(*args)
+    except (Exception, pytest.skip.Exception):
+        return False
+    return True
+
+
 def forward_is_right(impl, op: str, sample, oracle) -> bool:
     """Whether ``<op>_forward`` agrees with the oracle on ``sample``: a check that differentiates
     or reuses the learner's own forward asks this first, so it never trusts a wrong forward."""
-    try:
-        check_forward_backward(impl, op, sample, oracle)
-    except Exception:
-        return False
-    return True
+    return passes(check_forward_backward, impl, op, sample, oracle)
 
 
 def oracle_from(forward, backward, grads=("dx",)):
