@@ -106,7 +106,7 @@ def cmd_bench(args) -> int:
 def cmd_figures(args) -> int:
     from autograder import figures
 
-    for path in figures.draw_all(Path(args.out)):
+    for path in figures.draw_all(Path(args.out), epochs=args.epochs):
         print(f"wrote {path}")
     return 0
 
@@ -166,6 +166,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("figures", help="redraw the handout figures")
     p.add_argument("--out", default=str(KIT / "handouts" / "figures"))
+    p.add_argument("--epochs", type=int, default=8, help="of the plain and residual training runs (a4's figure)")
     p.set_defaults(run=cmd_figures)
 
     p = sub.add_parser("nbgrader", help="write an nbgrader course generated from the one source")

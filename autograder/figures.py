@@ -16,6 +16,7 @@ from sklearn.datasets import load_sample_image  # noqa: E402
 
 from solutions.a1_convolution import conv  # noqa: E402
 from solutions.a2_normalization import norms  # noqa: E402
+from solutions.a4_residual import residual  # noqa: E402
 from solutions.a5_attention import attention  # noqa: E402
 
 
@@ -189,10 +190,74 @@ def positional_encoding(path: Path, length: int = 100, d_model: int = 128) -> Pa
     return path
 
 
-def draw_all(out_dir: Path) -> list[Path]:
+def plain_block_forward(x, params, stride=1, shortcut="B", training=True):
+    """The basic block without its shortcut, relu(F(x)): a plain net's two layers (the reference's branch)."""
+    f, cache = residual.branch_forward(x, params, residual.BASIC, residual._stride_pair(stride), training)
+    out = np.maximum(f, 0)
+    return out, (out, cache)
+
+
+def plain_block_backward(dout, cache):
+    out, branch_cache = cache
+    grads = {}
+    return residual.branch_backward(dout * (out > 0), branch_cache, grads), grads
+
+
+def training_curves(blocks_per_width=(1, 8), epochs=8, batch=128, seed=0):
+    """Training loss, per step, of plain and residual TinyResNets (widths 16 and 32) on all 1797
+    digits: {label: losses}. Depth = stem + 2 convolutions per block + head."""
+    from rich.progress import Progress
+
+    from assignments.common import training
+
+    x, y = training.digits()
+    runs = [(f"{kind}-{2 + 4 * n}", forward, backward, n) for n in blocks_per_width
+            for kind, forward, backward in (("plain", plain_block_forward, plain_block_backward),
+                                            ("ResNet", residual.basic_block_forward, residual.basic_block_backward))]
+    steps = epochs * -(-len(x) // batch)
+    curves = {}
+    with Progress() as progress:
+        bar = progress.add_task("training plain and residual nets", total=steps * len(runs))
+        for label, forward, backward, n in runs:
+            progress.update(bar, description=f"training {label}")
+            rng = np.random.default_rng(seed)
+            net = training.TinyResNet(forward, backward, widths=(16, 32), blocks_per_width=n, rng=rng)
+            optimizer = training.SGD(net.params, lr=0.05, momentum=0.9, weight_decay=1e-4)
+            curves[label] = []
+            for _ in range(epochs):
+                order = rng.permutation(len(x))
+                for i in range(0, len(x), batch):
+                    curves[label].append(net.train_step(x[order[i:i + batch]], y[order[i:i + batch]], optimizer))
+                    progress.advance(bar)
+    return curves
+
+
+def degradation(path: Path, epochs: int = 8) -> Path:
+    """The degradation problem (He et al., 2016, figure 1 and 4), measured on the digits: the deeper
+    plain net trains worse than the shallow one; with shortcuts, the deeper net trains better."""
+    curves = training_curves(epochs=epochs)
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    window = 7
+    for label, losses in curves.items():
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")  # a moving average over steps
+        style = "--" if label.startswith("plain") else "-"
+        ax.plot(np.arange(len(smooth)) + window, smooth, style, lw=1.8 if "34" in label else 1.0, label=label)
+    ax.set(yscale="log", xlabel="SGD step (batch 128; 14 steps per epoch)", ylabel="training loss",
+           title="plain vs residual nets of the same depth on the 8x8 digits")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def draw_all(out_dir: Path, epochs: int = 8) -> list[Path]:
+    """Every handout figure; ``epochs``: of the training runs behind the degradation figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return [cross_correlation(out_dir / "a1_cross_correlation.png"),
             receptive_fields(out_dir / "a1_receptive_fields.png"),
             normalization_axes(out_dir / "a2_normalization_axes.png"),
+            degradation(out_dir / "a4_degradation.png", epochs),
             attention_scaling(out_dir / "a5_attention_scaling.png"),
             positional_encoding(out_dir / "a5_positional_encoding.png")]

@@ -41,7 +41,8 @@ class _AssignmentWorker:
             self.load_error = f"{assignment.name}/{assignment.file} was not found in the submission"
 
     def _start(self) -> Worker:
-        worker = Worker(self.file, self.a.module, self.a.forbidden_imports, self.a.may_import, confine=self.confine)
+        worker = Worker(self.file, self.a.module, self.a.forbidden_imports, self.a.may_import, confine=self.confine,
+                        kit_modules=self.a.kit_modules)
         try:
             worker.load(timeout=self.task_timeout)
         except LearnerException as exc:

@@ -191,10 +191,9 @@ class _ImportGuard(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in self.forbidden:
-            raise ImportError(
-                f"{self.filename} may not import {name!r}: this exercise is numpy only "
-                f"(no torch, no solutions/, no fast path from assignments/common)"
-            )
+            raise ModuleNotFoundError(
+                f"{self.filename} may not import {name!r}: this exercise is numpy only (no torch, no "
+                f"solutions/, no other assignment's file; a4 gets the fast layers of assignments.common)", name=name)
         return None
 
 
@@ -214,6 +213,13 @@ def _worker_main(module_path: str, config: dict) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (LOG_LIMIT_BYTES, LOG_LIMIT_BYTES))
     for name in config["preload"]:  # what the assignment allows, imported before the doors close
         importlib.import_module(name)
+    if config["kit_modules"]:  # the kit's own modules the learner builds on (a4: the fast layers)
+        sys.path.insert(0, config["kit"])
+        for name in config["kit_modules"]:
+            warm = getattr(importlib.import_module(name), "warm", None)
+            if callable(warm):  # compile the JIT kernels now: the kit is unreadable once confined
+                warm()
+        sys.path.remove(config["kit"])
     if config["policy"] is not None:
         confinement = _load_confine().confine(config["policy"])
     else:
@@ -334,9 +340,11 @@ class Worker:
     """One worker process running one learner file."""
 
     def __init__(self, learner_file: str | os.PathLike, module_name: str, forbidden=(), allowed=("numpy",),
-                 confine: bool = True):
+                 confine: bool = True, kit_modules=()):
         """``allowed``: the top-level modules the learner file may import (their packages become
         readable); ``forbidden``: names the import guard refuses with a friendly message;
+        ``kit_modules``: modules of the kit imported (and, where they define ``warm()``, warmed)
+        before the confinement, so that the learner file finds them in ``sys.modules``;
         ``confine=False`` skips the kernel confinement (tests of the unconfined report only)."""
         from autograder import confine as confinement
 
@@ -349,7 +357,7 @@ class Worker:
             dst.write(src.read())
         self.log = tempfile.TemporaryFile()
         kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        config = {"forbidden": list(forbidden), "preload": list(allowed),
+        config = {"forbidden": list(forbidden), "preload": list(allowed), "kit": kit, "kit_modules": list(kit_modules),
                   "policy": confinement.policy_for(allowed, scratch, holes=[kit]) if confine else None}
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
                or k.startswith("NUMBA_")}

@@ -151,3 +151,38 @@ def test_worker_reports_its_confinement(tmp_path):
     assert confined.confinement["confined"] and confined.confinement["landlock"] == confine.landlock_abi()
     assert "UNCONFINED" in confine.describe(unconfined.confinement)
     assert "confined by the kernel" in confine.describe(confined.confinement)
+
+
+def test_a4_worker_gets_the_fast_layers_and_nothing_else_of_the_kit(tmp_path):
+    """a4 builds on the kit's layers: the worker imports (and warms) them before it is confined;
+    any other module of the kit stays out of reach, running statistics inside a dict of params
+    travel back."""
+    from assignments.common import catalog
+
+    a4 = catalog.get("a4_residual")
+    learner = tmp_path / "residual.py"
+    learner.write_text(
+        "import numpy as np\n"
+        "from assignments.common import layers\n"
+        "def bn(x, params):\n"
+        "    return layers.batchnorm_forward(x, params['w'], params['b'], params['bn.running_mean'],\n"
+        "                                    params['bn.running_var'])[0]\n"
+        "def other():\n"
+        "    import assignments.a1_convolution.conv\n"
+        f"def read():\n    return open({str(REFERENCE)!r}).read()\n")
+    worker = sandbox.Worker(learner, "residual", a4.forbidden_imports, a4.may_import, kit_modules=a4.kit_modules)
+    try:
+        worker.load(timeout=120)
+        x = np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype(np.float32)
+        params = {"w": np.ones(2, np.float32), "b": np.zeros(2, np.float32),
+                  "bn.running_mean": np.zeros(2, np.float32), "bn.running_var": np.ones(2, np.float32)}
+        out = worker.call("bn", (x, params), {}, timeout=60)
+        assert out.dtype == np.float32 and abs(float(out.mean())) < 1e-5
+        assert np.allclose(params["bn.running_mean"], 0.1 * x.mean(axis=(0, 2, 3)), atol=1e-6), "in place, nested"
+        with pytest.raises(sandbox.LearnerException, match="may not import"):
+            worker.call("other", (), {}, timeout=30)
+        if worker.confinement.get("landlock"):
+            with pytest.raises(sandbox.LearnerException, match="PermissionError"):
+                worker.call("read", (), {}, timeout=30)
+    finally:
+        worker.close()

@@ -36,6 +36,9 @@ class Assignment:
     # Its numba fast path, assignments/common/fast/<module>.py (a student release carries it
     # only once the assignment is past: `release --through`).
     fast_path: bool = True
+    # Modules of the kit the learner file builds on (a4: assignments.common.layers and the fast
+    # kernels behind it): the grading worker imports and warms them before it is confined.
+    kit_modules: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:  # "conv"
@@ -94,6 +97,23 @@ A3 = Assignment(
     ),
 )
 
+A4 = Assignment(
+    name="a4_residual",
+    file="residual.py",
+    handout="handouts/a4_residual.md",
+    tasks=(
+        Task("basic_block_forward", 20, _handout("a4_residual", "2-the-basic-block")),
+        Task("basic_block_backward", 20, _handout("a4_residual", "3-the-backward-pass")),
+        Task("bottleneck_forward", 15, _handout("a4_residual", "4-the-bottleneck-block")),
+        Task("bottleneck_backward", 15, _handout("a4_residual", "4-the-bottleneck-block")),
+        Task("shortcuts", 15, _handout("a4_residual", "5-shortcuts-options-a-b-and-c")),
+        Task("training_sanity", 15, _handout("a4_residual", "6-training-a-tiny-resnet"), cell_timeout=300),
+    ),
+    may_import=("numpy", "numba"),
+    kit_modules=("assignments.common.layers", "assignments.common.fast.conv", "assignments.common.fast.norms"),
+    fast_path=False,
+)
+
 A5 = Assignment(
     name="a5_attention",
     file="attention.py",
@@ -109,7 +129,7 @@ A5 = Assignment(
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A5)}
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A4, A5)}
 
 
 def get(name: str) -> Assignment:

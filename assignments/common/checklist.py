@@ -41,7 +41,7 @@ def show(results_: list[TaskResult], console: Console | None = None) -> None:
         if r.assignment != assignment:
             assignment = r.assignment
             table.add_row("", f"[bold]{assignment}[/]", "")
-        colour = "green" if r.done else ("yellow" if r.passed else "red")
+        colour = "green" if r.done else ("yellow" if r.core_passed else "red")
         mark = {"green": "✓", "yellow": "…", "red": "✗"}[colour]
         done_points += r.task.points if r.done else 0
         table.add_row(f"[{colour}]{mark} {r.status()}[/]", f"  {r.task.name}", f"{r.task.points:g}")

@@ -31,12 +31,12 @@ def _module(path: str):
 
 def source_of(name: str):
     """The module ``name`` comes from: a fast kernel where it ships, else the learner's file."""
-    for a in catalog.ASSIGNMENTS.values():
-        candidates = ([f"assignments.common.fast.{a.module}"] if a.fast_path else []) + [f"assignments.{a.name}.{a.module}"]
-        for path in candidates:
-            module = _module(path)
-            if module is not None and callable(getattr(module, name, None)):
-                return module
+    earlier = catalog.ASSIGNMENTS.values()
+    candidates = [f"assignments.common.fast.{a.module}" for a in earlier if a.fast_path] + [f"assignments.{a.name}.{a.module}" for a in earlier]
+    for path in candidates:
+        module = _module(path)
+        if module is not None and callable(getattr(module, name, None)):
+            return module
     raise AttributeError(f"no earlier assignment provides {name!r}")
 
 

@@ -80,7 +80,7 @@ class TaskResult:
         """One short phrase: done, started (how many checks still fail), or not done."""
         if self.done:
             return "done"
-        return f"started, {self.failed} of {self.passed + self.failed} fail" if self.passed else "not done"
+        return f"started, {self.failed} of {self.passed + self.failed} fail" if self.core_passed else "not done"
 
 
 class _Collector:

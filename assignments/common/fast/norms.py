@@ -215,3 +215,12 @@ def groupnorm_backward(dout, cache):
     x_hat, inv_std, scale = cache
     dgamma, dbeta = _affine_grads(dout, x_hat.reshape(dout.shape), (0,) + tuple(range(2, dout.ndim)))
     return _backward(dout, x_hat, inv_std, scale), dgamma, dbeta
+
+
+def warm():
+    """Compile both kernels for float32 and float64 (the JIT's first calls), before timed or
+    confined code runs; with ``cache=True`` a later process loads them from disk."""
+    for dtype in (np.float32, np.float64):
+        x, ones, zeros = np.ones((2, 2, 2), dtype), np.ones(2, dtype), np.zeros(2, dtype)  # x (N, C, L)
+        out, cache = batchnorm_forward(x, ones, zeros, zeros.copy(), ones.copy())
+        batchnorm_backward(np.ones_like(out), cache)

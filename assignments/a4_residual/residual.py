@@ -1,0 +1,181 @@
+"""Assignment 4: residual blocks (He et al., 2016, "Deep Residual Learning for Image
+Recognition"), forward and backward, in numpy.
+
+Read handouts/a4_residual.md first. A block computes relu(F(x) + shortcut(x)): the residual
+branch F is convolution + batch norm layers, the shortcut is the identity where the shapes
+allow and a projection (a 1x1 convolution with its batch norm) or zero padding where they do not.
+
+Parameters are a dict keyed like the state_dict() of torchvision's BasicBlock / Bottleneck
+("conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", ...,
+"downsample.0.weight", "downsample.1.*"); convolutions have no bias. Batch norm uses momentum
+0.1 and eps 1e-5, and in training updates the running statistics in place.
+
+Build the blocks from the layers of assignments 1 and 2, through the kit's dispatch (the fast
+kernels where they ship, otherwise your own code; the grader always uses the fast kernels):
+
+    layers.conv2d_forward(x, w, b=None, stride=1, padding=0) -> (out, cache)
+    layers.conv2d_backward(dout, cache) -> (dx, dw, db)
+    layers.batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+    layers.batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)
+
+Run the visible tests with:  pytest assignments/a4_residual
+"""
+
+import numpy as np
+
+from assignments.common import layers
+
+BN_MOMENTUM, BN_EPS = 0.1, 1e-5
+SHORTCUTS = ("A", "B", "C")
+
+# The residual branch of each block: (conv, its batch norm, kernel size, carries the stride).
+BASIC = (("conv1", "bn1", 3, True), ("conv2", "bn2", 3, False))
+BOTTLENECK = (("conv1", "bn1", 1, False), ("conv2", "bn2", 3, True), ("conv3", "bn3", 1, False))
+PROJECTION = ("downsample.0", "downsample.1", 1, True)  # the 1x1 conv of options B and C, and its BN
+
+
+def _check(condition, message):
+    """Raise ValueError(message) unless condition holds (given: the argument checks use it)."""
+    if not condition:
+        raise ValueError(message)
+
+
+def _stride_pair(stride):
+    """stride as (sh, sw) from an int or a pair (given)."""
+    pair = (stride, stride) if isinstance(stride, (int, np.integer)) else tuple(stride)
+    _check(len(pair) == 2 and all(isinstance(s, (int, np.integer)) and s >= 1 for s in pair),
+           f"stride must be a positive int or a pair of them, got {stride!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv_bn_forward(x, params, layer, stride, training):
+    """bn(conv(x)) for one layer of a block's spec, e.g. ("conv1", "bn1", 3, True): a KxK
+    convolution without bias, padding K // 2, the block's stride where the layer carries it,
+    then batch norm with its four arrays from ``params``.
+
+    Returns:
+        (out (N, F, OH, OW), cache).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("conv_bn_forward is not implemented yet")
+
+
+def conv_bn_backward(dout, cache, grads):
+    """The backward of conv_bn_forward: returns dx and writes the gradients of the conv weight
+    and of the batch norm's weight and bias into ``grads`` (keyed like params)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("conv_bn_backward is not implemented yet")
+
+
+def branch_forward(x, params, spec, stride, training):
+    """The residual branch F(x): conv_bn_forward for each layer of ``spec`` (BASIC or
+    BOTTLENECK), with a ReLU after every layer but the last.
+
+    Returns:
+        (F(x) (N, F, OH, OW), cache).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("branch_forward is not implemented yet")
+
+
+def branch_backward(dout, caches, grads):
+    """The backward of branch_forward: returns dx, writes the parameters' gradients into grads."""
+    # YOUR CODE HERE
+    raise NotImplementedError("branch_backward is not implemented yet")
+
+
+def shortcut_forward(x, params, out_channels, stride, shortcut, training):
+    """The shortcut of a block whose branch outputs ``out_channels`` channels at ``stride``:
+
+        "A": identity when the shapes match, otherwise x[:, :, ::sh, ::sw] with zero channels
+             appended after the input channels (no parameters);
+        "B": identity when the shapes match, otherwise the projection bn(conv1x1(x, stride));
+        "C": always the projection.
+
+    Returns:
+        (out (N, out_channels, OH, OW), cache).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("shortcut_forward is not implemented yet")
+
+
+def shortcut_backward(dout, cache, grads):
+    """The backward of shortcut_forward: returns dx, writes a projection's gradients into grads."""
+    # YOUR CODE HERE
+    raise NotImplementedError("shortcut_backward is not implemented yet")
+
+
+def block_forward(x, params, spec, stride, shortcut, training):
+    """A residual block, relu(F(x) + shortcut(x)), F the branch ``spec`` (BASIC or BOTTLENECK);
+    check the arguments first (x 4-D, a known shortcut, the weights the branch needs; _check and
+    _stride_pair are given). Returns (out (N, F, OH, OW), cache)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("block_forward is not implemented yet")
+
+
+def block_backward(dout, cache):
+    """The backward of block_forward: (dx shaped like x, grads), grads keyed like params for
+    every trainable array (zeros for one the call did not use)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("block_backward is not implemented yet")
+
+
+def basic_block_forward(x, params, stride=1, shortcut="B", training=True):
+    """torchvision's BasicBlock:
+
+        out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
+
+    conv1 is 3x3 with the stride (padding 1), conv2 is 3x3 (padding 1).
+
+    Args:
+        x: (N, C, H, W), float32 or float64 (possibly a non-contiguous view).
+        params: dict of arrays keyed like BasicBlock's state_dict (see the module docstring);
+            the running statistics are updated in place when training.
+        stride: int or pair (sh, sw).
+        shortcut: "A", "B" or "C" (see shortcut_forward).
+        training: batch statistics (and running-statistic updates) or the running statistics.
+
+    Returns:
+        (out (N, F, OH, OW) in x's dtype, cache).
+
+    Raises:
+        ValueError naming the argument for: x not 4-D, an unknown shortcut, params without a
+        weight the block needs, shortcut "A" asked to drop channels.
+
+    See handouts/a4_residual.md, section 2.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("basic_block_forward is not implemented yet")
+
+
+def basic_block_backward(dout, cache):
+    """The backward of basic_block_forward.
+
+    Returns:
+        (dx shaped like x, grads): grads keyed like params for every trainable array (conv
+        weights, batch norm weights and biases; not the running statistics).
+
+    See handouts/a4_residual.md, section 3.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("basic_block_backward is not implemented yet")
+
+
+def bottleneck_block_forward(x, params, stride=1, shortcut="B", training=True):
+    """torchvision's Bottleneck:
+
+        out = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))
+
+    conv1 1x1 reduces the channels, conv2 3x3 carries the stride (padding 1), conv3 1x1
+    expands them. Arguments, returns and errors as basic_block_forward.
+
+    See handouts/a4_residual.md, section 4.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("bottleneck_block_forward is not implemented yet")
+
+
+def bottleneck_block_backward(dout, cache):
+    """The backward of bottleneck_block_forward: (dx, grads) as basic_block_backward."""
+    # YOUR CODE HERE
+    raise NotImplementedError("bottleneck_block_backward is not implemented yet")
