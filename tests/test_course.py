@@ -19,6 +19,8 @@ from autograder import nbgrader_autograde  # noqa: E402 (needs nbgrader)
 
 # one autograded course (a module fixture) serves the tests that take it: one xdist worker runs them
 SHARES_THE_COURSE = pytest.mark.xdist_group("nbgrader_course")
+# autograding the course takes about 2 minutes alone, twice that beside a busy second worker
+pytestmark = pytest.mark.timeout(900)
 
 ASSIGNMENT = catalog.A3  # the quickest to autograde; every assignment is generated and released below
 

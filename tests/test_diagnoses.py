@@ -58,7 +58,10 @@ def test_every_misconception_computes_and_differs_from_the_right_answer(op):
             if not m.applies(sample):
                 continue
             for what in m.outputs:
-                value = m.variant(sample, None if what == "out" else dout)[what]
+                values = m.variant(sample, None if what == "out" else dout)
+                if what not in values:  # an output this case does not have (a basic block has no bn3)
+                    continue
+                value = values[what]
                 assert np.ndim(value) > 0, (m.name, sample)
                 if not diagnose.close(value, getattr(expected, what), sample.dtype):
                     differs.add(m.name)

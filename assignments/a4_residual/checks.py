@@ -39,7 +39,7 @@ def check_running_stats(impl, kind, sample, oracle=None):
         raise AssertionError(f"no running statistic of params changed in a training call\n  "
                              f"{diagnose.wrap('call: ' + context, '        ')}\n  {misconceptions.RUNNING.message()}")
     for key, value in expected.running.items():
-        assert_close(mine.args[1][key], value, dtype=sample.dtype, what=f"params[{key!r}] after the call",
+        assert_close(mine.args[1][key], value, dtype=sample.dtype, what=oracles.after_call(key),
                      context=context, explain=lambda what, a, e: diagnose.explain(op, what, a, e, sample))
 
 

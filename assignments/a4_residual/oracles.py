@@ -21,6 +21,11 @@ from assignments.common.oracles import exact_math
 RUNNING = ("running_mean", "running_var")
 
 
+def after_call(key: str) -> str:
+    """How checks and messages name a running statistic after the call: params['bn1.running_mean'] after the call."""
+    return f"params[{key!r}] after the call"
+
+
 def _pair(stride):
     return (stride, stride) if isinstance(stride, (int, np.integer)) else tuple(stride)
 
@@ -48,8 +53,9 @@ class Block(nn.Module):
             strided = 1 if kind == "basic" else 0
         for i, conv in enumerate(self.convs):
             out_c, in_c, k, _ = params[f"{conv}.weight"].shape
+            padding = 1 if mistake == "padding_one_everywhere" else k // 2
             self.add_module(conv, nn.Conv2d(in_c, out_c, k, stride=self.stride if i == strided else 1,
-                                            padding=k // 2, bias=False))
+                                            padding=padding, bias=False))
             self.add_module(f"bn{i + 1}", nn.BatchNorm2d(out_c))
         self.downsample = None
         if "downsample.0.weight" in params:
@@ -90,6 +96,8 @@ class Block(nn.Module):
 
     def forward(self, x):
         f = self.branch(x)
+        if self.mistake == "padding_one_everywhere":  # known by its shape: the sum would raise
+            return f
         s = self.identity_or_shortcut(x, f.shape[1])
         if self.mistake == "final_relu_missing":
             return f + s
@@ -114,12 +122,24 @@ def block(kind, sample, dout=None, device="cpu", mistake=None):
         state = {k: torch.tensor(np.asarray(v, dtype=np.float64)) for k, v in params.items()}
         module.load_state_dict(state, strict=False)
         module.train(training)
+        inputs = {}  # each batch norm's input, for the running-statistics mistakes
+        for name, bn in module.named_modules():
+            if isinstance(bn, nn.BatchNorm2d):
+                bn.momentum = 0.9 if mistake == "running_momentum_swapped" else 0.1
+                bn.register_forward_hook(lambda m, args, out, name=name: inputs.__setitem__(name, args[0].detach()))
         xt = torch.tensor(np.asarray(x, dtype=np.float64), device=device, requires_grad=True)
         out = module(xt)
         running = {k: v.detach().cpu() for k, v in module.state_dict().items() if k.endswith(RUNNING)}
         if mistake == "running_stats_not_in_place":
             running = {k: torch.tensor(np.asarray(params[k], dtype=np.float64)) for k in running}
+        if mistake == "running_var_biased" and training:  # the biased batch variance in the update
+            for name, h in inputs.items():
+                key = f"{name}.running_var"
+                old = torch.tensor(np.asarray(params[key], dtype=np.float64))
+                running[key] = 0.9 * old + 0.1 * h.var(dim=(0, 2, 3), unbiased=False).cpu()
         result = SimpleNamespace(out=out.detach().cpu(), running=running)
+        for key, value in running.items():  # also by the names the checks give them
+            setattr(result, after_call(key), value)
         if dout is not None:
             out.backward(torch.as_tensor(np.asarray(dout, dtype=np.float64), device=device))
             result.dx = xt.grad.cpu()

@@ -78,7 +78,7 @@ def branch_forward(x, params, spec, stride, training):
     raise NotImplementedError("branch_forward is not implemented yet")
 
 
-def branch_backward(dout, caches, grads):
+def branch_backward(dout, cache, grads):
     """The backward of branch_forward: returns dx, writes the parameters' gradients into grads."""
     # YOUR CODE HERE
     raise NotImplementedError("branch_backward is not implemented yet")
@@ -108,14 +108,15 @@ def shortcut_backward(dout, cache, grads):
 def block_forward(x, params, spec, stride, shortcut, training):
     """A residual block, relu(F(x) + shortcut(x)), F the branch ``spec`` (BASIC or BOTTLENECK);
     check the arguments first (x 4-D, a known shortcut, the weights the branch needs; _check and
-    _stride_pair are given). Returns (out (N, F, OH, OW), cache)."""
+    _stride_pair are given; a projection without its downsample parameters may raise too).
+    Returns (out (N, F, OH, OW), cache)."""
     # YOUR CODE HERE
     raise NotImplementedError("block_forward is not implemented yet")
 
 
 def block_backward(dout, cache):
     """The backward of block_forward: (dx shaped like x, grads), grads keyed like params for
-    every trainable array (zeros for one the call did not use)."""
+    every trainable array."""
     # YOUR CODE HERE
     raise NotImplementedError("block_backward is not implemented yet")
 

@@ -36,6 +36,7 @@ BASIC = {
     "identity": dict(x=(2, 4, 6, 6), planes=4),
     "stride2_projection": dict(x=(2, 4, 7, 7), planes=8, stride=2),
     "eval": dict(x=(3, 4, 5, 5), planes=4, training=False),
+    "eval_projection": dict(x=(2, 3, 6, 6), planes=6, stride=2, training=False),
 }
 BOTTLENECK = {
     "identity": dict(x=(2, 16, 5, 5), planes=4),
@@ -85,8 +86,6 @@ def invalid_calls():
     return [
         ErrorCase("basic_block_forward", "an unknown shortcut option", (x, same), {"shortcut": "D"}, ("shortcut",)),
         ErrorCase("basic_block_forward", "x not 4-D", (np.ones((2, 4, 5)), same), {}, ("x",)),
-        ErrorCase("basic_block_forward", "a projection without its parameters", (x, same), {"stride": 2},
-                  ("params", "shortcut", "downsample")),
         ErrorCase("basic_block_forward", "shortcut A dropping channels", (x, narrower), {"shortcut": "A"},
                   ("shortcut", "x", "params")),
         ErrorCase("bottleneck_block_forward", "an unknown shortcut option", (np.ones((2, 16, 4, 4)),

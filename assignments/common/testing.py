@@ -282,9 +282,18 @@ def check_value_error(impl, case):
     contract's rule is checked: any one of the arguments involved, as a whole word.
     """
     __tracebackhide__ = True
-    with pytest.raises(ValueError) as excinfo:
+    try:
         getattr(impl, case.function)(*case.args, **case.kwargs)
-    message = str(excinfo.value)
+    except ValueError as exc:
+        message = str(exc)
+    except (NotImplementedError, AssertionError, ImplUnavailable):
+        raise
+    except Exception as exc:
+        raise AssertionError(f"{case.function}, {case.description}: must raise ValueError naming the argument involved "
+                             f"({' or '.join(case.names)}); it raised {type(exc).__name__}: {str(exc)[:160]}") from None
+    else:
+        raise AssertionError(f"{case.function}, {case.description}: must raise ValueError naming the argument involved "
+                             f"({' or '.join(case.names)}); it returned without raising")
     if not any(names_argument(message, n) for n in case.names):
         mistake = (("no_argument_checks", "this ValueError comes from numpy, deep in the computation, not from a check "
                     "of yours: check the arguments first and raise ValueError naming the one that is wrong.")

@@ -96,14 +96,14 @@ def branch_forward(x, params, spec, stride, training):
     ### END SOLUTION
 
 
-def branch_backward(dout, caches, grads):
+def branch_backward(dout, cache, grads):
     """The backward of branch_forward: returns dx, writes the parameters' gradients into grads."""
     ### BEGIN SOLUTION
-    for i in reversed(range(len(caches))):
-        cache, out = caches[i]
-        if i < len(caches) - 1:
+    for i in reversed(range(len(cache))):
+        layer_cache, out = cache[i]
+        if i < len(cache) - 1:
             dout = dout * (out > 0)  # relu: the gradient passes where the output was positive
-        dout = conv_bn_backward(dout, cache, grads)
+        dout = conv_bn_backward(dout, layer_cache, grads)
     return dout
     ### END SOLUTION
 
@@ -155,7 +155,8 @@ def shortcut_backward(dout, cache, grads):
 def block_forward(x, params, spec, stride, shortcut, training):
     """A residual block, relu(F(x) + shortcut(x)), F the branch ``spec`` (BASIC or BOTTLENECK);
     check the arguments first (x 4-D, a known shortcut, the weights the branch needs; _check and
-    _stride_pair are given). Returns (out (N, F, OH, OW), cache)."""
+    _stride_pair are given; a projection without its downsample parameters may raise too).
+    Returns (out (N, F, OH, OW), cache)."""
     ### BEGIN SOLUTION
     _check(isinstance(x, np.ndarray) and x.ndim == 4, f"x must be (N, C, H, W), got {getattr(x, 'shape', x)!r}")
     _check(shortcut in SHORTCUTS, f"shortcut must be one of {SHORTCUTS}, got {shortcut!r}")
@@ -173,13 +174,13 @@ def block_forward(x, params, spec, stride, shortcut, training):
 
 def block_backward(dout, cache):
     """The backward of block_forward: (dx shaped like x, grads), grads keyed like params for
-    every trainable array (zeros for one the call did not use)."""
+    every trainable array."""
     ### BEGIN SOLUTION
     out, branch_cache, shortcut_cache, trainable, weights = cache
     dsum = dout * (out > 0)  # (N, F, OH, OW): through the final relu, into both paths
     grads = {}
     dx = branch_backward(dsum, branch_cache, grads) + shortcut_backward(dsum, shortcut_cache, grads)
-    return dx, {k: grads.get(k, np.zeros_like(weights[k])) for k in trainable}
+    return dx, {k: grads.get(k, np.zeros_like(weights[k])) for k in trainable}  # zeros for an unused one
     ### END SOLUTION
 
 

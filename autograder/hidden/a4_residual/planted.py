@@ -21,6 +21,15 @@ PLANTED = {
                               "basic_block_forward"),
     "running_stats_not_in_place": ([(BN_STATS, '''params[f"{bn}.running_mean"].copy(), params[f"{bn}.running_var"].copy(),''')],
                                    "bottleneck_forward"),
+    "padding_one_everywhere": ([("stride=stride if strided else 1, padding=k // 2)", "stride=stride if strided else 1, padding=1)")],
+                               "bottleneck_forward"),
+    "running_momentum_swapped": ([("momentum=BN_MOMENTUM, eps=BN_EPS", "momentum=1 - BN_MOMENTUM, eps=BN_EPS")],
+                                 "basic_block_forward"),
+    "running_var_biased": ([("    out, bn_cache = layers.batchnorm_forward(out,", "    pre = out\n    out, bn_cache = layers.batchnorm_forward(out,"),
+                            ("    return out, (layer, conv_cache, bn_cache)",
+                             "    if training:  # the update with the biased variance: n / (n - 1) times less of it\n"
+                             "        params[f\"{bn}.running_var\"] -= BN_MOMENTUM * pre.var(axis=(0, 2, 3), ddof=1) / (pre.size // pre.shape[1])\n"
+                             "    return out, (layer, conv_cache, bn_cache)")], "basic_block_forward"),
     "option_a_pads_in_front": ([(APPEND, "    out[:, out_channels - C:] = sub")], "shortcuts"),
     "option_a_pads_both_sides": ([(APPEND, "    front = (out_channels - C) // 2\n    out[:, front:front + C] = sub")],
                                  "shortcuts"),

@@ -14,7 +14,7 @@ BASIC = {
     "odd_stride2": dict(x=(2, 3, 7, 7), planes=6, stride=2),
     "stride_pair": dict(x=(2, 4, 6, 5), planes=4, stride=(2, 1)),
     "strided_view": dict(x=(2, 4, 5, 5), planes=4, layout="strided"),
-    "eval_projection": dict(x=(2, 3, 6, 6), planes=5, stride=2, training=False),
+    "eval_projection_odd": dict(x=(2, 3, 7, 7), planes=5, stride=2, training=False),
     "one_image": dict(x=(1, 4, 3, 3), planes=4),
 }
 BOTTLENECK = {
