@@ -126,7 +126,8 @@ def basic_block_forward(x, params, stride=1, shortcut="B", training=True):
 
         out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 
-    conv1 is 3x3 with the stride (padding 1), conv2 is 3x3 (padding 1).
+    conv1 is 3x3 with the stride (padding 1), conv2 is 3x3 (padding 1). The helpers above do
+    the work (block_forward with the BASIC spec); any structure of your own is fine too.
 
     Args:
         x: (N, C, H, W), float32 or float64 (possibly a non-contiguous view).
@@ -168,7 +169,8 @@ def bottleneck_block_forward(x, params, stride=1, shortcut="B", training=True):
         out = relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))
 
     conv1 1x1 reduces the channels, conv2 3x3 carries the stride (padding 1), conv3 1x1
-    expands them. Arguments, returns and errors as basic_block_forward.
+    expands them (block_forward with the BOTTLENECK spec). Arguments, returns and errors as
+    basic_block_forward.
 
     See handouts/a4_residual.md, section 4.
     """
