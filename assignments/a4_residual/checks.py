@@ -85,5 +85,5 @@ def check_training(impl, seed):
         "large: is every convolution followed by its batch norm, with training=True?")
     assert accuracy == 1.0, diagnose.wrap(
         f"{what} reaches {accuracy:.0%} training accuracy after {steps} steps of SGD; the right blocks fit all 64 "
-        "images in 30 to 77. Your forward and backward pass the other tasks' checks? Then look at how the "
-        "gradient flows through the shortcut and the running statistics in training mode.")
+        "images in 30 to 77. The net learns only through the gradients of the parameters: check grads (every "
+        "weight and bias, the projection's too) and the batch statistics in training mode.")

@@ -3,8 +3,8 @@
 Every variant is the torch.nn block of assignments/a4_residual/oracles.py with one thing changed
 (``mistake=``), in float64 on the very inputs of a failing check, with autograd for the
 gradients: when your output agrees with one of them, and not with the right answer, the
-feedback names the mistake (assignments/common/diagnose.py). They are wrong on purpose. The
-running statistics' mistakes are read off your parameters by the checks (checks.py).
+feedback names the mistake (assignments/common/diagnose.py). They are wrong on purpose. Running
+statistics that never change are read off your parameters by the checks (checks.py).
 """
 
 from __future__ import annotations
