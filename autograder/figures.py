@@ -252,6 +252,60 @@ def degradation(path: Path, epochs: int = 8) -> Path:
     return path
 
 
+def gan_1d(path: Path, steps: int = 1000, seed: int = 0) -> Path:
+    """Figure 1 of Goodfellow et al. (2014), measured: the data's density, G's density and D(x)
+    at four points of training the 1-D GAN with the reference's step."""
+    from rich.progress import Progress
+
+    from assignments.common import gan_1d as experiment
+    from solutions.a6_gan import gan
+
+    points = (0, steps // 10, steps // 3, steps)
+    with Progress() as progress:
+        bar = progress.add_task("training the 1-D GAN of Figure 1", total=steps)
+        result = experiment.train(gan.gan_training_step, seed=seed, steps=steps, snapshots=points,
+                                  on_step=lambda i: progress.advance(bar))
+    grid, mean, std = experiment.GRID, result["data_mean"], result["data_std"]
+    data_density = np.exp(-0.5 * ((grid - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
+    fig, axes = plt.subplots(1, len(points), figsize=(13, 3.2), sharey=True)
+    for ax, step in zip(axes, points):
+        shot = result["snapshots"][str(step)]
+        ax.plot(grid, data_density, ":", color="black", label="data p_data")
+        ax.plot(grid, shot["g_density"], color="tab:green", label="generator p_g")
+        ax.plot(grid, shot["d_grid"], "--", color="tab:blue", label="D(x)")
+        ax.axhline(0.5, color="gray", lw=0.5)
+        ax.set(title=f"after {step} steps", xlabel="x", ylim=(0, 1.05))
+    axes[0].legend(loc="upper left", fontsize=8)
+    fig.suptitle("a 1-D GAN (z uniform on [0, 1), data N(2, 1)): D is driven to 1/2 where p_g = p_data")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def generator_gradients(path: Path) -> Path:
+    """Why the non-saturating loss: d loss / d logit of both generator losses against D(G(z)),
+    computed by autograd through the reference's generator_loss."""
+    import torch
+
+    from solutions.a6_gan import gan
+
+    logits = torch.linspace(-8, 8, 401, dtype=torch.float64, requires_grad=True)
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for non_saturating, label in ((False, "minimax  log(1 - D(G(z)))"), (True, "non-saturating  -log D(G(z))")):
+        (grad,) = torch.autograd.grad(gan.generator_loss(logits, non_saturating) * len(logits), logits)
+        ax.plot(torch.sigmoid(logits).detach(), grad.abs(), label=label)
+    ax.set(xlabel="D(G(z)): how real D finds the fake", ylabel="|d loss / d logit|",
+           title="early in training D(G(z)) is near 0: only the non-saturating loss has a gradient there")
+    ax.title.set_fontsize(9)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw_all(out_dir: Path, epochs: int = 8) -> list[Path]:
     """Every handout figure; ``epochs``: of the training runs behind the degradation figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -260,4 +314,6 @@ def draw_all(out_dir: Path, epochs: int = 8) -> list[Path]:
             normalization_axes(out_dir / "a2_normalization_axes.png"),
             degradation(out_dir / "a4_degradation.png", epochs),
             attention_scaling(out_dir / "a5_attention_scaling.png"),
-            positional_encoding(out_dir / "a5_positional_encoding.png")]
+            positional_encoding(out_dir / "a5_positional_encoding.png"),
+            gan_1d(out_dir / "a6_gan_1d.png"),
+            generator_gradients(out_dir / "a6_generator_gradients.png")]

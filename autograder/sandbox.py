@@ -186,13 +186,14 @@ def _write_message(fd: int, payload: bytes) -> None:
 class _ImportGuard(importlib.abc.MetaPathFinder):
     """A friendly early message for a forbidden import (the kernel's confinement is the defence)."""
 
-    def __init__(self, forbidden, filename):
+    def __init__(self, forbidden, filename, allowed=("numpy",)):
         self.forbidden, self.filename = set(forbidden), filename
+        self.allowed = " and ".join(m for m in allowed if m != "numba")
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in self.forbidden:
             raise ModuleNotFoundError(
-                f"{self.filename} may not import {name!r}: this exercise is numpy only (no torch, no "
+                f"{self.filename} may not import {name!r}: this exercise is {self.allowed} only (no "
                 f"solutions/, no other assignment's file; a4 gets the fast layers of assignments.common)", name=name)
         return None
 
@@ -229,7 +230,7 @@ def _worker_main(module_path: str, config: dict) -> None:
     os.dup2(2, 1)  # the learner's prints go to the log, not into the protocol
     sys.stdout = sys.stderr
     filename = os.path.basename(module_path)
-    sys.meta_path.insert(0, _ImportGuard(config["forbidden"], filename))
+    sys.meta_path.insert(0, _ImportGuard(config["forbidden"], filename, config["preload"]))
     handles: dict[int, object] = {}
     ids = itertools.count(1)
 
@@ -284,6 +285,17 @@ def _worker_main(module_path: str, config: dict) -> None:
                 if request["function"].endswith("_forward") and isinstance(result, tuple) and len(result) == 2:
                     result = (result[0], keep(result[1]))  # the cache is opaque: it stays here
                 answer({"ok": True, "value": result, "changed": {str(i): a for i, a in changed.items()}})
+            elif op == "specs":  # a6, a7: torch objects built from plain data by the kit's specs module
+                specs = sys.modules.get("assignments.common.specs")
+                if specs is None:
+                    raise RuntimeError("this assignment's worker has no specs module (its kit_modules)")
+                fn, payload = getattr(module, request["function"]), request["payload"]
+                if request["entry"] == "call":
+                    result = specs.run_call(fn, payload["names"], payload["args"], payload["kwargs"], payload["grad"],
+                                           payload["repeat"])
+                else:
+                    result = specs.run_experiment(fn, payload["name"], payload["config"])
+                answer({"ok": True, "value": result})
         except BaseException as exc:  # the learner's exception, reported, never fatal
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -438,6 +450,10 @@ class Worker:
             else:
                 original.bit_generator.state = new.bit_generator.state
         return reply["value"]
+
+    def run_specs(self, entry: str, function: str, payload: dict, timeout: float):
+        """``function`` on torch objects the worker builds from specs (assignments/common/specs.py)."""
+        return self.request({"op": "specs", "entry": entry, "function": function, "payload": payload}, timeout)["value"]
 
     def reset(self, timeout: float = 10) -> None:
         self.request({"op": "reset"}, timeout)

@@ -186,3 +186,82 @@ def test_a4_worker_gets_the_fast_layers_and_nothing_else_of_the_kit(tmp_path):
                 worker.call("read", (), {}, timeout=30)
     finally:
         worker.close()
+
+
+# ------------------------------------------------------------------ PyTorch over the wire (a6, a7)
+
+
+def _a6(task):
+    """The reference gan.py in its confined grading worker, as the grader's remote module."""
+    from assignments.common import catalog
+    from autograder.grading import SandboxProvider
+    from tests.conftest import KIT
+
+    provider = SandboxProvider(KIT / "solutions")
+    return provider, provider.get(catalog.get("a6_gan"), task)
+
+
+def _same(here, there, path="answer"):
+    """Two answers of specs.run_call agree: same structure, same strings, same numbers (1e-12)."""
+    if isinstance(here, dict):
+        assert isinstance(there, dict) and set(here) == set(there), path
+        for key in here:
+            _same(here[key], there[key], f"{path}[{key!r}]")
+    elif isinstance(here, (list, tuple)):
+        assert isinstance(there, (list, tuple)) and len(here) == len(there), path
+        for i, (a, b) in enumerate(zip(here, there)):
+            _same(a, b, f"{path}[{i}]")
+    elif isinstance(here, (str, bool)) or here is None:
+        assert here == there, path
+    else:
+        assert type(here) is type(there) and np.asarray(here).dtype == np.asarray(there).dtype, path
+        np.testing.assert_allclose(there, here, rtol=1e-12, atol=1e-14, err_msg=path)
+
+
+def test_one_gan_step_gives_the_same_numbers_sandboxed_and_in_process():
+    """Specs cross, objects are built in the worker, only data comes back: parameters, Adam's
+    state, the samplers' call log and the returned floats equal an in-process run's."""
+    from assignments.a6_gan import samples
+    from assignments.common import specs
+    from solutions.a6_gan import gan
+
+    sample = samples.gan_step_samples()[1]  # Adam, k = 2
+    here = specs.call(gan, "gan_training_step", sample.names, list(sample.args), sample.kwargs, repeat=2)
+    provider, remote = _a6("gan_training_step")
+    try:
+        there = specs.call(remote, "gan_training_step", sample.names, list(sample.args), sample.kwargs, repeat=2)
+        assert remote._owner.confinement.get("confined"), remote._owner.confinement
+    finally:
+        provider.close()
+    _same(here, there)
+    assert there["calls"] == ["sample_real", "sample_noise"] * 2 + ["sample_noise"] + \
+        ["sample_real", "sample_noise"] * 2 + ["sample_noise"]
+    assert set(there["state"]) == {"G", "D", "opt_G", "opt_D"} and "0.exp_avg" in there["state"]["opt_D"]
+    assert all(type(v) is float for r in there["value"] for v in r.values())
+
+
+def test_a_loss_and_its_gradient_come_back_as_arrays_from_the_worker():
+    """The autograd graph stays in the worker: the gradient is taken there ("grad") and returned."""
+    from assignments.common import specs
+
+    logits = np.array([[-100.0], [0.5], [100.0]], dtype=np.float32)
+    args = [specs.tensor(logits, requires_grad=True), specs.tensor(logits[::-1].copy(), requires_grad=True)]
+    provider, remote = _a6("discriminator_loss")
+    try:
+        there = specs.call(remote, "discriminator_loss", ("real_logits", "fake_logits"), args, grad=("real_logits",))
+        untouched = specs.call(remote, "discriminator_loss", ("real_logits", "fake_logits"), args)
+    finally:
+        provider.close()
+    value = there["value"]
+    assert value["dtype"] == "float32" and value["tensor"].shape == () and value["requires_grad"]
+    assert np.isfinite(value["tensor"]) and there["grads"]["real_logits"].dtype == np.float32
+    assert np.isfinite(there["grads"]["real_logits"]).all() and there["modified"] == []
+    assert "grads" not in untouched
+
+
+def test_a_live_tensor_does_not_cross_the_wire():
+    """Only specs describe torch objects: a tensor itself arrives as an Unsupported marker."""
+    import torch
+
+    back = roundtrip({"t": torch.ones(2)})
+    assert isinstance(back["t"], sandbox.Unsupported) and "Tensor" in repr(back["t"])

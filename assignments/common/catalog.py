@@ -129,7 +129,26 @@ A5 = Assignment(
     ),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A4, A5)}
+A6 = Assignment(
+    name="a6_gan",
+    file="gan.py",
+    handout="handouts/a6_gan.md",
+    tasks=(
+        Task("discriminator_loss", 20, _handout("a6_gan", "1-the-value-function")),
+        Task("generator_loss", 20, _handout("a6_gan", "3-the-non-saturating-generator-loss")),
+        Task("optimal_discriminator", 10, _handout("a6_gan", "2-the-optimal-discriminator")),
+        Task("gan_training_step", 30, _handout("a6_gan", "4-algorithm-1")),
+        Task("gan_1d_converges", 20, _handout("a6_gan", "5-figure-1-a-1-d-gan"), cell_timeout=300),
+    ),
+    # PyTorch: the worker imports torch, and the kit's specs module that builds the modules,
+    # optimizers and samplers a test describes as data (assignments/common/specs.py)
+    may_import=("numpy", "torch"),
+    forbidden_imports=("solutions", "assignments", "autograder"),
+    fast_path=False,
+    kit_modules=("assignments.common.specs", "assignments.common.gan_1d"),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A4, A5, A6)}
 
 
 def get(name: str) -> Assignment:
