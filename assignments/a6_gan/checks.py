@@ -112,9 +112,9 @@ def step_diagnosis(sample, answer, expected):
     """The message of every step mistake whose whole outcome agrees with the learner's."""
     if not diagnose.NAMING.get():
         return ""
-    named = [m for m in diagnose.misconceptions("gan_step")
-             if not _agrees(expected, m.variant(sample, None)["step"], sample.dtype)
-             and _agrees(answer, m.variant(sample, None)["step"], sample.dtype)]
+    variants = {m: m.variant(sample, None)["step"] for m in diagnose.misconceptions("gan_step")}  # each run once
+    named = [m for m, outcome in variants.items()
+             if not _agrees(expected, outcome, sample.dtype) and _agrees(answer, outcome, sample.dtype)]
     return "\n  ".join(m.message() for m in named)
 
 

@@ -9,7 +9,7 @@ grader sends the same specs to the worker, which calls the very same ``run_call`
 
     spec                                        becomes
     tensor(array, requires_grad, device)        a tensor with the array's values and dtype
-    module("mlp", config, state, device)        FACTORIES["mlp"](**config), ``state`` loaded
+    module("mlp", config, seed, dtype, device)  FACTORIES["mlp"](**config), its seeded weights loaded
     optimizer("Adam", "D", hyper)               torch.optim.Adam(<argument "D">.parameters(), **hyper)
     sampler("normal", shape, seed, ...)         a callable: a fresh batch per call, each call logged
 
