@@ -72,8 +72,8 @@ def dstar_variant(how):
 
 LOSSES = [
     Misconception("d_loss_log_of_sigmoid", "discriminator_loss", ("out", "dreal_logits", "dfake_logits"),
-                  "log(sigmoid(a)) is -inf once sigmoid rounds to 0 or 1 (a logit of -100 in float32), and so is its "
-                  "gradient: write -log D = softplus(-a) and -log(1 - D) = softplus(a) (F.softplus, or "
+                  "log(sigmoid(a)) is -inf once sigmoid rounds to 0 or 1 (a logit of -100 in float32), and its gradient "
+                  "NaN: write -log D = softplus(-a) and -log(1 - D) = softplus(a) (F.softplus, or "
                   "F.binary_cross_entropy_with_logits).", VALUE, d_variant("naive"), nonfinite=True),
     Misconception("d_loss_labels_swapped", "discriminator_loss", ("out", "dreal_logits", "dfake_logits"),
                   "real data must be called real: -log D(x) on the real logits, -log(1 - D(G(z))) on the fake ones.",
@@ -89,7 +89,7 @@ LOSSES = [
                   "both batches put together (that halves the loss, and weighs the larger batch more).", VALUE,
                   d_variant("one_mean")),
     Misconception("g_loss_log_of_sigmoid", "generator_loss", ("out", "dfake_logits"),
-                  "log(sigmoid(a)) is -inf once sigmoid rounds to 0 or 1, and so is its gradient: write -log D = "
+                  "log(sigmoid(a)) is -inf once sigmoid rounds to 0 or 1, and its gradient NaN: write -log D = "
                   "softplus(-a) and log(1 - D) = -softplus(a).", SATURATION, g_variant("naive"), nonfinite=True),
     Misconception("g_loss_forms_swapped", "generator_loss", ("out", "dfake_logits"),
                   "non_saturating=True is mean(-log D(G(z))); non_saturating=False is the minimax mean(log(1 - "

@@ -2,8 +2,8 @@
 
 Read handouts/a6_gan.md first. The discriminator D outputs a *logit* a; D(x) = sigmoid(a) is
 the probability it gives to "x is real". Work with the logits: log(sigmoid(a)) computed as
-torch.log(torch.sigmoid(a)) is -inf for a = -100 in float32 (sigmoid underflows to 0), and so
-is its gradient. Two identities keep every loss finite:
+torch.log(torch.sigmoid(a)) is -inf for a = -100 in float32 (sigmoid underflows to 0), and its
+gradient is NaN. Two identities keep every loss finite:
 
     -log D       = -log sigmoid(a)      = softplus(-a)
     -log (1 - D) = -log sigmoid(-a)     = softplus(a)        softplus(a) = log(1 + e^a)
