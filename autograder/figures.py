@@ -306,6 +306,40 @@ def generator_gradients(path: Path) -> Path:
     return path
 
 
+def vae_digits(path: Path, epochs: int = 60) -> Path:
+    """A VAE trained on the 8x8 digits with the reference's step: digits, their reconstructions,
+    and decodings of z drawn from the prior, one grid; beside it the negative ELBO per epoch."""
+    from rich.progress import Progress
+
+    from assignments.common import vae_digits as experiment
+    from solutions.a7_vae import vae
+
+    with Progress() as progress:
+        bar = progress.add_task("training a VAE on the 8x8 digits", total=epochs)
+        run = experiment.train(vae.vae_training_step, epochs=epochs, on_epoch=lambda i: progress.advance(bar))
+    rows = experiment.pictures(run["model"], run["data"])
+    fig = plt.figure(figsize=(12, 3.6))
+    grid = fig.add_gridspec(len(rows), 14)
+    for r, (label, images) in enumerate(rows.items()):
+        for c, image in enumerate(images):
+            ax = fig.add_subplot(grid[r, c])
+            ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label.replace("samples ", "samples\n"), fontsize=8, rotation=0, ha="right", va="center")
+    ax = fig.add_subplot(grid[:, 11:])
+    ax.plot(np.arange(1, epochs + 1), run["losses"])
+    ax.set(xlabel="epoch (14 steps of 128 digits)", ylabel="-ELBO, nats per digit",
+           title=f"training: {run['losses'][-1]:.1f} after {epochs} epochs")
+    ax.title.set_fontsize(9)
+    ax.grid(alpha=0.3)
+    fig.suptitle("a VAE on scikit-learn's 8x8 digits (latent 8): data, reconstructions from mu, and decodings of "
+                 "z ~ N(0, I)", fontsize=10)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def draw_all(out_dir: Path, epochs: int = 8) -> list[Path]:
     """Every handout figure; ``epochs``: of the training runs behind the degradation figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -316,4 +350,5 @@ def draw_all(out_dir: Path, epochs: int = 8) -> list[Path]:
             attention_scaling(out_dir / "a5_attention_scaling.png"),
             positional_encoding(out_dir / "a5_positional_encoding.png"),
             gan_1d(out_dir / "a6_gan_1d.png"),
-            generator_gradients(out_dir / "a6_generator_gradients.png")]
+            generator_gradients(out_dir / "a6_generator_gradients.png"),
+            vae_digits(out_dir / "a7_vae_digits.png")]

@@ -191,14 +191,14 @@ def test_a4_worker_gets_the_fast_layers_and_nothing_else_of_the_kit(tmp_path):
 # ------------------------------------------------------------------ PyTorch over the wire (a6, a7)
 
 
-def _a6(task):
-    """The reference gan.py in its confined grading worker, as the grader's remote module."""
+def _a6(task, assignment="a6_gan"):
+    """The reference gan.py (vae.py) in its confined grading worker, as the grader's remote module."""
     from assignments.common import catalog
     from autograder.grading import SandboxProvider
     from tests.conftest import KIT
 
     provider = SandboxProvider(KIT / "solutions")
-    return provider, provider.get(catalog.get("a6_gan"), task)
+    return provider, provider.get(catalog.get(assignment), task)
 
 
 def _same(here, there, path="answer"):
@@ -238,6 +238,25 @@ def test_one_gan_step_gives_the_same_numbers_sandboxed_and_in_process():
         ["sample_real", "sample_noise"] * 2 + ["sample_noise"]
     assert set(there["state"]) == {"G", "D", "opt_G", "opt_D"} and "0.exp_avg" in there["state"]["opt_D"]
     assert all(type(v) is float for r in there["value"] for v in r.values())
+
+
+def test_one_vae_step_gives_the_same_numbers_sandboxed_and_in_process():
+    """The model (specs.TinyVAE, image-shaped data) is built in the worker from its spec."""
+    from assignments.a7_vae import samples
+    from assignments.common import specs
+    from solutions.a7_vae import vae
+
+    sample = samples.vae_step_samples()[1]  # Adam, float32, x (N, 1, 3, 3)
+    here = specs.call(vae, "vae_training_step", sample.names, list(sample.args), sample.kwargs, repeat=2)
+    provider, remote = _a6("vae_training_step", "a7_vae")
+    try:
+        there = specs.call(remote, "vae_training_step", sample.names, list(sample.args), sample.kwargs, repeat=2)
+        assert remote._owner.confinement.get("confined"), remote._owner.confinement
+    finally:
+        provider.close()
+    _same(here, there)
+    assert set(there["state"]) == {"model", "optimizer"} and all(type(v) is float for v in there["value"])
+    assert there["value"][1] < there["value"][0], "the second call starts from the weights the first one stepped"
 
 
 def test_a_loss_and_its_gradient_come_back_as_arrays_from_the_worker():

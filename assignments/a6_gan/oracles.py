@@ -103,18 +103,9 @@ def algorithm_1(G, D, opt_G, opt_D, sample_real, sample_noise, k=1, non_saturati
     return {"d_loss": returned.item(), "g_loss": g_loss.item()}
 
 
-def on_device(sample, device):
-    """The same step with every module, tensor and sampler on ``device``."""
-    moved = sample.copy()
-    for value in (*moved.args, *moved.kwargs.values()):
-        if specs.is_spec(value) and "device" in value:
-            value["device"] = device
-    return moved
-
-
 def training_step(sample, repeat=2, mistake=None):
     """``repeat`` calls of Algorithm 1 on the sample's specs, on the CPU: the answer as data
     (specs.run_call's: value, state, calls)."""
-    sample = on_device(sample, "cpu")
+    sample = specs.on_device(sample, "cpu")
     step = functools.partial(algorithm_1, mistake=mistake, buffers={})
     return specs.run_call(step, sample.names, list(sample.args), dict(sample.kwargs), repeat=repeat)

@@ -148,7 +148,24 @@ A6 = Assignment(
     kit_modules=("assignments.common.specs", "assignments.common.gan_1d"),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A4, A5, A6)}
+A7 = Assignment(
+    name="a7_vae",
+    file="vae.py",
+    handout="handouts/a7_vae.md",
+    tasks=(
+        Task("reparameterize", 15, _handout("a7_vae", "2-the-reparameterization-trick")),
+        Task("kl_standard_normal", 20, _handout("a7_vae", "3-the-kl-term-in-closed-form")),
+        Task("reconstruction_loss", 20, _handout("a7_vae", "4-the-reconstruction-term")),
+        Task("negative_elbo", 15, _handout("a7_vae", "5-the-negative-elbo")),
+        Task("vae_training_step", 30, _handout("a7_vae", "6-one-training-step")),
+    ),
+    may_import=("numpy", "torch"),  # as a6: PyTorch, the models and optimizers built from specs
+    forbidden_imports=("solutions", "assignments", "autograder"),
+    fast_path=False,
+    kit_modules=("assignments.common.specs",),
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.name: a for a in (A1, A2, A3, A4, A5, A6, A7)}
 
 
 def get(name: str) -> Assignment:

@@ -51,10 +51,12 @@ def mlp(sizes, activation="leaky_relu", out=None) -> nn.Sequential:
 
 
 class TinyVAE(nn.Module):
-    """An MLP encoder to (mu, logvar) and an MLP decoder to logits or means: a7's model."""
+    """An MLP encoder to (mu, logvar) and an MLP decoder to logits or means: a7's model.
+    ``shape``: the shape of one data point (e.g. [1, 8, 8]); decode gives x's shape back."""
 
-    def __init__(self, data_dim, hidden, latent):
+    def __init__(self, data_dim, hidden, latent, shape=None):
         super().__init__()
+        self.shape = [data_dim] if shape is None else list(shape)
         self.encoder = mlp([data_dim, hidden], "relu", out="relu")
         self.mu, self.logvar = nn.Linear(hidden, latent), nn.Linear(hidden, latent)
         self.decoder = mlp([latent, hidden, data_dim], "relu")
@@ -64,7 +66,7 @@ class TinyVAE(nn.Module):
         return self.mu(h), self.logvar(h)  # (N, latent) each
 
     def decode(self, z):
-        return self.decoder(z)  # (N, data_dim)
+        return self.decoder(z).view(len(z), *self.shape)  # (N, *shape)
 
 
 FACTORIES = {"mlp": mlp, "tiny_vae": TinyVAE}
@@ -221,6 +223,15 @@ def run_experiment(fn, name, config) -> dict:
 
 
 # ------------------------------------------------------------------ the tests' side
+
+
+def on_device(sample, device):
+    """The same call (a Sample of specs) with every module, tensor and sampler on ``device``."""
+    moved = sample.copy()
+    for value in (*moved.args, *moved.kwargs.values()):
+        if is_spec(value) and "device" in value:
+            value["device"] = device
+    return moved
 
 
 def as_array(value):

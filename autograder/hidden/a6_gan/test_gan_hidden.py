@@ -6,7 +6,6 @@ import functools
 
 import pytest
 
-from assignments.a6_gan import oracles
 from assignments.a6_gan.checks import check_convergence, check_loss, check_optimal_discriminator, check_step
 from assignments.common import specs
 from autograder.hidden.a6_gan import samples
@@ -15,7 +14,7 @@ from autograder.hidden.a6_gan import samples
 def reference_step(reference):
     """The reference's gan_training_step, run here on the same specs: a second oracle."""
     def oracle(sample, repeat):
-        sample = oracles.on_device(sample, "cpu")
+        sample = specs.on_device(sample, "cpu")
         return specs.run_call(reference.gan_training_step, sample.names, list(sample.args), dict(sample.kwargs),
                               repeat=repeat)
     return oracle
@@ -43,7 +42,7 @@ def test_optimal_discriminator_hidden(impl, sample, as_tensor):
 @pytest.mark.task("gan_training_step")
 @pytest.mark.parametrize("sample", samples.gan_step_samples(), ids=str)
 def test_gan_training_step_hidden(impl, sample, device):
-    check_step(impl, oracles.on_device(sample, device))
+    check_step(impl, specs.on_device(sample, device))
 
 
 @pytest.mark.task("gan_training_step")
