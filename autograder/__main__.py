@@ -7,6 +7,10 @@
     python -m autograder bench [--quick]      fast path vs reference vs torch CPU timings
     python -m autograder figures [--out DIR]  redraw the handout figures
     python -m autograder nbgrader COURSE_DIR  write an nbgrader course (source notebooks, config)
+    python -m autograder batch ROOT [--assignment NAME]... [--jobs N] --output grades.csv
+                                              grade every student's directory under ROOT
+    python -m autograder gradescope-bundle OUT.zip [--assignment NAME]...
+                                              the Gradescope autograder zip (setup.sh, run_autograder)
     python -m autograder release OUT_DIR [--through NAME]
                                               the student repository up to NAME (no solutions, no hidden
                                               tests, the fast kernels of past assignments only)
@@ -55,6 +59,38 @@ def cmd_grade(args) -> int:
             _print_report(Console(file=out, width=100), args.submission, report)
     else:
         _print_report(Console(), args.submission, report)
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from autograder import batch
+
+    try:
+        everyone = batch.students(Path(args.root))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        bar = progress.add_task(f"grading {len(everyone)} students", total=len(everyone))
+
+        def done(student, report):
+            progress.console.print(f"{student}: {report['score']:g} / {report['max_score']:g}", highlight=False)
+            progress.advance(bar)
+
+        batch.run(Path(args.root), Path(args.output), args.assignment, args.jobs, args.task_timeout, on_done=done)
+    output = Path(args.output)
+    print(f"wrote {output} and the reports in {output.parent / output.stem}/")
+    return 0
+
+
+def cmd_gradescope_bundle(args) -> int:
+    from autograder import gradescope
+
+    out = gradescope.bundle(Path(args.out_zip), args.assignment)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): upload it as the assignment's autograder "
+          f"(Ubuntu 24.04 base image)")
     return 0
 
 
@@ -148,6 +184,19 @@ def main(argv=None) -> int:
     p.add_argument("--format", choices=("table", "json", "gradescope"), default="table")
     p.add_argument("--output", help="write the report to this file instead of standard output")
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("batch", help="grade a class: every directory under ROOT is one student's submission")
+    p.add_argument("root", help="a directory with one directory per student")
+    assignment_options(p)
+    p.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
+    p.add_argument("--output", required=True, help="the CSV to write (reports go to <csv stem>/<student>.json)")
+    p.set_defaults(run=cmd_batch)
+
+    p = sub.add_parser("gradescope-bundle", help="write the Gradescope autograder zip")
+    p.add_argument("out_zip")
+    p.add_argument("--assignment", action="append", choices=list(catalog.ASSIGNMENTS), metavar="NAME",
+                   help=f"the assignments it grades (repeatable; default: all): {', '.join(catalog.ASSIGNMENTS)}")
+    p.set_defaults(run=cmd_gradescope_bundle)
 
     p = sub.add_parser("checklist", help="the self-study checklist: done / not done per task")
     p.add_argument("dir", nargs="?", default="learner", help="a directory laid out like assignments/ "

@@ -145,8 +145,8 @@ def write_course(course_dir: Path) -> list[Path]:
 STUDENT_README = """\
 # Foundations kit: build the deep-learning papers by hand, test-first
 
-You will implement, in numpy, the building blocks of the foundation papers, and the tests
-will tell you precisely whether your code is right.
+You will implement the building blocks of the foundation papers, in numpy (a1-a5) and in
+PyTorch (a6, a7), and the tests will tell you precisely whether your code is right.
 
 ## Set up
 
@@ -167,8 +167,8 @@ pytest assignments/a1_convolution -x     # one assignment, stop at the first fai
 python -m assignments.common.checklist   # which tasks are done, and where to read next
 ```
 
-A failing test names the input case (shapes, dtype, arguments) and how far your output was
-from PyTorch's. `assignments/common/gradcheck.py` checks a backward pass against finite
+A failing test names the input case (shapes, dtype, arguments) and, when your output matches a
+classic mistake, the mistake and its fix; otherwise how far your output was from PyTorch's. `assignments/common/gradcheck.py` checks a backward pass against finite
 differences. The hidden tests your course grades with use other inputs than these: make the
 visible ones pass, then think about the edge cases the handout lists.
 """

@@ -26,6 +26,7 @@ def check_loss(impl, function, sample, oracle=None, device="cpu"):
 
 def check_optimal_discriminator(impl, sample, as_tensor=False):
     """D* elementwise, 0.5 where both densities vanish; numpy in, numpy out; tensor in, tensor out."""
+    __tracebackhide__ = True
     expected = oracles.optimal_discriminator(sample)
     kind = "tensors" if as_tensor else "numpy arrays"
     where = f"optimal_discriminator({sample.describe()}) on {kind}"
@@ -60,6 +61,7 @@ def check_step(impl, sample, oracle=oracles.training_step):
     """Your step and Algorithm 1 from the same weights and the same sampler sequences, twice in
     a row: the samplers' calls, the returned losses, then D's and G's parameters and their
     optimizers' state must agree."""
+    __tracebackhide__ = True
     expected = oracle(sample, repeat=REPEAT)
     where = step_context(sample)
     answer = specs.call(impl, "gan_training_step", sample.names, list(sample.args), sample.kwargs, repeat=REPEAT)
@@ -87,6 +89,7 @@ def check_convergence(impl, seed, steps=1000):
     """Figure 1 of the paper with your step (assignments/common/gan_1d.py): after ``steps`` steps,
     G's samples have about the data's mean and spread, and D(x) is about 1/2 over the data.
     Bounds measured on the reference over 20 seeds (handouts/a6_gan.md, section 5)."""
+    __tracebackhide__ = True
     r = specs.call_experiment(impl, "gan_training_step", "gan_1d", {"seed": seed, "steps": steps})
     where = (f"\n  run: the 1-D GAN of Figure 1 (data N({DATA_MEAN:g}, {DATA_STD:g}^2), z uniform on [0, 1)), seed "
              f"{seed}, {steps} calls of your gan_training_step")

@@ -99,6 +99,9 @@ MISCONCEPTIONS_OF_FUNCTIONS = [
                   "the closed form is KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)), with the minus sign; "
                   "without it every value is the negative of the KL, and a KL is never negative.", KL,
                   variant(lambda mu, logvar: 0.5 * kl_terms(mu, logvar).sum(1))),
+    Misconception("kl_half_missing", "kl_standard_normal", ("out", "dmu", "dlogvar"),
+                  "the closed form has a factor 1/2: KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)).", KL,
+                  variant(lambda mu, logvar: -kl_terms(mu, logvar).sum(1))),
     Misconception("kl_mean_over_latent", "kl_standard_normal", ("out", "dmu", "dlogvar"),
                   "the KL of independent latent dimensions is the sum of theirs: .sum(dim=1), not .mean(dim=1).", KL,
                   variant(lambda mu, logvar: -0.5 * kl_terms(mu, logvar).mean(1)),
@@ -165,6 +168,8 @@ STEPS = [Misconception(name, "vae_step", ("step",), says, STEP, step_variant(nam
          for name, says, applies in (
     ("vae_step_zero_grad_missing", "gradients accumulate in .grad until cleared: call optimizer.zero_grad() before "
                                    "loss.backward(), every step.", lambda s: True),
+    ("vae_step_std_is_exp_logvar", "the step's z uses exp(logvar), the variance, as the standard deviation: "
+                                   "z = mu + exp(0.5 * logvar) * eps (reparameterize).", lambda s: True),
     ("vae_step_eps_ignored", "decode z = reparameterize(mu, logvar, eps), the sample, not mu: the step must see the "
                              "noise it is given.", lambda s: True),
     ("vae_step_kl_sign_flipped", "the step's loss subtracts the KL: the closed-form KL needs its minus sign, "

@@ -80,7 +80,8 @@ def step(model, optimizer, x, eps, beta=1.0, likelihood="bernoulli", mistake=Non
     a mistake leaves in .grad from one call to the next."""
     params = list(model.parameters())
     mu, logvar = model.encode(x)
-    z = mu if mistake == "vae_step_eps_ignored" else mu + torch.exp(0.5 * logvar) * eps
+    sigma = torch.exp(logvar if mistake == "vae_step_std_is_exp_logvar" else 0.5 * logvar)
+    z = mu if mistake == "vae_step_eps_ignored" else mu + sigma * eps
     x_out = model.decode(z)
     rec = reconstruction(x_out, x, "bernoulli" if mistake == "vae_step_likelihood_ignored" else likelihood)
     weight = {"vae_step_beta_ignored": 1.0, "vae_step_kl_sign_flipped": -beta}.get(mistake, beta)

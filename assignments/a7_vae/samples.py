@@ -86,7 +86,7 @@ def reconstruction_loss_samples():
 
 def negative_elbo_samples():
     return [elbo_sample("elbo", np.float64, (4, 6), 3),
-            elbo_sample("elbo-gaussian-beta", np.float32, (3, 1, 2, 2), 2, beta=0.5, likelihood="gaussian"),
+            elbo_sample("elbo-gaussian-beta", np.float32, (3, 1, 2, 2), 2, beta=0.3, likelihood="gaussian"),
             elbo_sample("elbo-beta-4", np.float64, (5, 1, 3, 3), 4, beta=4.0),
             elbo_sample("elbo-defaults-logits-of-magnitude-100", np.float32, (4, 5), 2, scale=100.0, default=True)]
 
@@ -113,7 +113,7 @@ def step_sample(name, dtype="float64", shape=(6,), hidden=5, latent=2, batch=4, 
 def vae_step_samples():
     return [step_sample("vae-step-sgd"),
             step_sample("vae-step-adam-image", "float32", shape=(1, 3, 3), optimizer=("Adam", {"lr": 0.01})),
-            step_sample("vae-step-gaussian-momentum", likelihood="gaussian", beta=0.5,
+            step_sample("vae-step-gaussian-momentum", likelihood="gaussian", beta=0.3,
                         optimizer=("SGD", {"lr": 0.05, "momentum": 0.9})),
             step_sample("vae-step-beta-4-adam", latent=3, batch=6, beta=4.0, optimizer=("Adam", {"lr": 0.02}))]
 

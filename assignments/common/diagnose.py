@@ -180,7 +180,7 @@ def _ratio(actual, expected):
 def structural(what: str, actual, expected, sample) -> str | None:
     """A sentence about the shape of the difference, when it has a telling one."""
     a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if a.shape != e.shape or not np.isfinite(a).all():
+    if a.shape != e.shape or a.size < 2 or not np.isfinite(a).all():  # one number has no telling shape
         return None
     c = _ratio(a, e)
     if c is not None and not np.isclose(c, 1.0):
@@ -224,7 +224,8 @@ def describe(what: str, actual, expected, dtype) -> str:
     if a.ndim >= 2 and a.shape[1] > 1 and wrong.any():
         channels = sorted({int(i) for i in np.nonzero(wrong)[1]})
         if len(channels) < a.shape[1]:
-            text += f" Only channels {channels[:8]}{' ...' if len(channels) > 8 else ''} (axis 1) are off."
+            kind = "channels" if a.ndim >= 3 else "columns"  # a 2-D array: a batch of features, or a weight matrix
+            text += f" Only {kind} {channels[:8]}{' ...' if len(channels) > 8 else ''} (axis 1) are off."
     return text
 
 

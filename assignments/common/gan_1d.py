@@ -65,12 +65,13 @@ def train(step, seed: int = 0, steps: int = 1000, k: int = 1, batch: int = 128, 
 
     taken = {0: snapshot(G, D)} if 0 in snapshots else {}
     losses = np.zeros((steps, 2))
-    for i in range(steps):
-        result = step(G, D, opt_G, opt_D, sample_real, sample_noise, k=k)
-        losses[i] = result["d_loss"], result["g_loss"]
-        if i + 1 in snapshots:
-            taken[i + 1] = snapshot(G, D)
-        if on_step is not None:
-            on_step(i)
+    with specs.one_thread():
+        for i in range(steps):
+            result = step(G, D, opt_G, opt_D, sample_real, sample_noise, k=k)
+            losses[i] = result["d_loss"], result["g_loss"]
+            if i + 1 in snapshots:
+                taken[i + 1] = snapshot(G, D)
+            if on_step is not None:
+                on_step(i)
     return snapshot(G, D) | {"losses": losses, "snapshots": {str(s): v for s, v in taken.items()},
                              "data_mean": DATA_MEAN, "data_std": DATA_STD}

@@ -50,9 +50,9 @@ def check_tensor_function(impl, function, sample, oracle, grads, returns, device
     args = [specs.tensor(a, requires_grad=n in grads, device=device) for n, a in zip(sample.names, sample.args)]
     answer = specs.call(impl, function, sample.names, args, sample.kwargs, grad=grads)
     out = returned_tensor(answer["value"], function, where, sample.dtype)
-    if np.shape(out) != np.shape(expected.out):
+    if np.shape(out) != tuple(expected.out.shape):
         hint = explained(function, "out", sample)(f"{function}", out, expected.out)
-        raise AssertionError(f"{function} must return {returns}: shape {np.shape(expected.out)}, got shape "
+        raise AssertionError(f"{function} must return {returns}, shape {tuple(expected.out.shape)}; got shape "
                              f"{np.shape(out)}\n  call: {where}" + (f"\n  {hint}" if hint else ""))
     assert_close(out, expected.out, dtype=sample.dtype, what="out" if np.ndim(out) else "loss", context=where,
                  explain=explained(function, "out", sample))
@@ -70,6 +70,15 @@ def check_tensor_function(impl, function, sample, oracle, grads, returns, device
 
 
 # ------------------------------------------------------------------ training steps
+
+
+def reference_step(function):
+    """A step oracle from a readable reference's own step (``function``), run in this process on
+    the same specs, on the CPU: a second oracle for the hidden suites."""
+    def oracle(sample, repeat):
+        sample = specs.on_device(sample, "cpu")
+        return specs.run_call(function, sample.names, list(sample.args), dict(sample.kwargs), repeat=repeat)
+    return oracle
 
 
 def values(value, dtype) -> dict:

@@ -40,15 +40,16 @@ def train(step, epochs: int = 150, batch: int = 128, lr: float = 2e-3, seed: int
         model = specs.TinyVAE(int(np.prod(SHAPE)), HIDDEN, LATENT, shape=SHAPE)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
-    for epoch in range(epochs):
-        order, total = torch.randperm(len(x), generator=gen), 0.0
-        for i in range(0, len(x), batch):
-            xb = x[order[i:i + batch]]  # (B, 1, 8, 8)
-            eps = torch.randn(len(xb), LATENT, generator=gen)  # (B, latent)
-            total += step(model, optimizer, xb, eps, beta=beta) * len(xb)
-        losses.append(total / len(x))
-        if on_epoch is not None:
-            on_epoch(epoch)
+    with specs.one_thread():
+        for epoch in range(epochs):
+            order, total = torch.randperm(len(x), generator=gen), 0.0
+            for i in range(0, len(x), batch):
+                xb = x[order[i:i + batch]]  # (B, 1, 8, 8)
+                eps = torch.randn(len(xb), LATENT, generator=gen)  # (B, latent)
+                total += step(model, optimizer, xb, eps, beta=beta) * len(xb)
+            losses.append(total / len(x))
+            if on_epoch is not None:
+                on_epoch(epoch)
     return {"model": model, "data": x, "losses": np.array(losses)}
 
 

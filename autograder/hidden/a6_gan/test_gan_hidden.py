@@ -2,22 +2,11 @@
 CUDA: the learner's code runs on torch.cuda, the oracle's step on the CPU) and against the
 readable reference's step."""
 
-import functools
-
 import pytest
 
 from assignments.a6_gan.checks import check_convergence, check_loss, check_optimal_discriminator, check_step
-from assignments.common import specs
+from assignments.common import specs, torch_checks
 from autograder.hidden.a6_gan import samples
-
-
-def reference_step(reference):
-    """The reference's gan_training_step, run here on the same specs: a second oracle."""
-    def oracle(sample, repeat):
-        sample = specs.on_device(sample, "cpu")
-        return specs.run_call(reference.gan_training_step, sample.names, list(sample.args), dict(sample.kwargs),
-                              repeat=repeat)
-    return oracle
 
 
 @pytest.mark.task("discriminator_loss")
@@ -48,7 +37,7 @@ def test_gan_training_step_hidden(impl, sample, device):
 @pytest.mark.task("gan_training_step")
 @pytest.mark.parametrize("sample", samples.gan_step_samples()[:2], ids=str)
 def test_gan_training_step_matches_the_reference(impl, sample, reference):
-    check_step(impl, sample, reference_step(reference))
+    check_step(impl, sample, torch_checks.reference_step(reference.gan_training_step))
 
 
 @pytest.mark.task("gan_1d_converges")

@@ -22,6 +22,7 @@ PLANTED = {
     "reparameterize_not_differentiable": ([(Z, "    return (mu + sigma * eps).detach()")], "reparameterize"),
     # the KL
     "kl_sign_flipped": ([(KL, "    return 0.5 * per_dim.sum(dim=1)")], "kl_standard_normal"),
+    "kl_half_missing": ([(KL, "    return -per_dim.sum(dim=1)")], "kl_standard_normal"),
     "kl_mean_over_latent": ([(KL, "    return -0.5 * per_dim.mean(dim=1)")], "kl_standard_normal"),
     "kl_logvar_read_as_log_std": ([("    per_dim = 1 + logvar - mu ** 2 - torch.exp(logvar)",
                                     "    per_dim = 1 + 2 * logvar - mu ** 2 - torch.exp(2 * logvar)")],
@@ -51,6 +52,8 @@ PLANTED = {
     # the training step
     "vae_step_zero_grad_missing": ([(ZERO_GRAD, "\n")],
                                    "vae_training_step"),
+    "vae_step_std_is_exp_logvar": ([("    sigma = torch.exp(0.5 * logvar)", "    sigma = torch.exp(logvar)")],
+                                   "vae_training_step"),  # via reparameterize
     "vae_step_eps_ignored": ([("    x_out = model.decode(z)", "    x_out = model.decode(mu)")], "vae_training_step"),
     "vae_step_kl_sign_flipped": ([(KL, "    return 0.5 * per_dim.sum(dim=1)")], "vae_training_step"),  # via the KL
     "vae_step_beta_ignored": ([(STEP_LOSS, "    loss = negative_elbo(x, x_out, mu, logvar, likelihood=likelihood)" + ZERO_GRAD)],

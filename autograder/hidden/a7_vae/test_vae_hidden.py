@@ -5,17 +5,8 @@ reference's step."""
 import pytest
 
 from assignments.a7_vae.checks import check_function, check_kl_by_sampling, check_step
-from assignments.common import specs
+from assignments.common import specs, torch_checks
 from autograder.hidden.a7_vae import samples
-
-
-def reference_step(reference):
-    """The reference's vae_training_step, run here on the same specs: a second oracle."""
-    def oracle(sample, repeat):
-        sample = specs.on_device(sample, "cpu")
-        return specs.run_call(reference.vae_training_step, sample.names, list(sample.args), dict(sample.kwargs),
-                              repeat=repeat)
-    return oracle
 
 
 @pytest.mark.task("reparameterize")
@@ -57,4 +48,4 @@ def test_vae_training_step_hidden(impl, sample, device):
 @pytest.mark.task("vae_training_step")
 @pytest.mark.parametrize("sample", samples.vae_step_samples()[:2], ids=str)
 def test_vae_training_step_matches_the_reference(impl, sample, reference):
-    check_step(impl, sample, reference_step(reference))
+    check_step(impl, sample, torch_checks.reference_step(reference.vae_training_step))
