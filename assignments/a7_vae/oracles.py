@@ -30,13 +30,15 @@ def kl(mu, logvar):
     return kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
 
 
+NEGATIVE_LOG_LIKELIHOOD = {  # per value: Bernoulli with logits x_out; unit Gaussian with means x_out, constant dropped
+    "bernoulli": lambda x_out, x: F.binary_cross_entropy_with_logits(x_out, x, reduction="none"),
+    "gaussian": lambda x_out, x: -Normal(x_out, torch.ones_like(x_out)).log_prob(x) - HALF_LOG_2PI,
+}
+
+
 def reconstruction(x_out, x, likelihood="bernoulli"):
-    """-log p(x | z) per sample (the Gaussian's constant dropped), summed over every non-batch axis, (N,)."""
-    if likelihood == "bernoulli":
-        per_value = F.binary_cross_entropy_with_logits(x_out, x, reduction="none")
-    else:
-        per_value = -Normal(x_out, torch.ones_like(x_out)).log_prob(x) - HALF_LOG_2PI
-    return per_value.flatten(1).sum(1)
+    """-log p(x | z) per sample, summed over every non-batch axis, (N,)."""
+    return NEGATIVE_LOG_LIKELIHOOD[likelihood](x_out, x).flatten(1).sum(1)
 
 
 def reparameterize(sample, dout=None, device="cpu"):
