@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.conftest import run
+from tests.conftest import grade_here, run
 
 SUITES = ["assignments", "autograder/hidden"]
 
@@ -61,3 +61,12 @@ def test_a_learner_file_that_does_not_import_gets_one_line(submission):
     assert proc.returncode == 1
     assert "could not import a1_convolution/conv.py: SyntaxError" in proc.stdout
     assert "Traceback" not in proc.stdout and len(proc.stdout.splitlines()) < 15, proc.stdout
+
+
+def test_a_pytorch_error_in_learner_code_comes_with_a_hint(submission):
+    """A float64 z (reparameterize with .double()) meets a float32 decoder in the learner's own
+    step: the grader's feedback keeps PyTorch's words and says what they mean."""
+    edits = [("    return mu + sigma * eps  # (N, latent)", "    return (mu + sigma * eps).double()")]
+    report = grade_here(submission(edits, assignment="a7_vae"), ["a7_vae"], task="vae_training_step")
+    output = report["by_task"]["a7_vae/vae_training_step"]["output"]
+    assert "must have the same dtype" in output and "Hint: a tensor of another dtype" in output, output

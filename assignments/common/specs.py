@@ -253,16 +253,41 @@ def as_array(value):
     return value["tensor"] if isinstance(value, dict) and "tensor" in value else value
 
 
+# What PyTorch's own words mean in a learner's code: (words of the error, the hint added to it)
+HINTS = (
+    ("must have the same dtype", "a tensor of another dtype met the model's weights: keep the inputs' dtype in every "
+                                 "function (z = mu + sigma * eps keeps mu's; no .double() and no float64 tensors of "
+                                 "your own)."),
+    ("backward through the graph a second time", "a graph was used twice: an input changed in place (x.mul_(...), "
+                                                 "x += ...) or a tensor kept from an earlier call; compute new tensors "
+                                                 "and call backward once per step."),
+    ("modified by an inplace operation", "autograd needed a tensor that was then changed in place (x.mul_(...), "
+                                         "x += ...): compute a new tensor instead."),
+)
+
+
+def with_hint(exc: BaseException) -> BaseException:
+    """``exc`` with a note saying what PyTorch's message means, when it is one of HINTS."""
+    for words, hint in HINTS:
+        if words in str(exc):
+            exc.add_note(f"Hint: {hint}")
+            break
+    return exc
+
+
 def call(impl, function, names, args, kwargs=None, grad=(), repeat=1) -> dict:
     """``impl.<function>`` on these specs, wherever impl runs: in this process (a module) or in the
     grading worker (the grader's remote module, which sends the specs there)."""
     __tracebackhide__ = True
     kwargs = kwargs or {}
     remote = getattr(type(impl), "run_specs", None)
-    if remote is not None:
-        return remote(impl, "call", function, {"names": list(names), "args": list(args), "kwargs": kwargs,
-                                               "grad": list(grad), "repeat": repeat})
-    return run_call(getattr(impl, function), list(names), list(args), kwargs, list(grad), repeat)
+    try:
+        if remote is not None:
+            return remote(impl, "call", function, {"names": list(names), "args": list(args), "kwargs": kwargs,
+                                                   "grad": list(grad), "repeat": repeat})
+        return run_call(getattr(impl, function), list(names), list(args), kwargs, list(grad), repeat)
+    except Exception as exc:
+        raise with_hint(exc)
 
 
 def call_experiment(impl, function, name, config) -> dict:
