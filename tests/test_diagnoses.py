@@ -62,7 +62,8 @@ def test_every_misconception_computes_and_differs_from_the_right_answer(op):
                 if what not in values:  # an output this case does not have (a basic block has no bn3)
                     continue
                 value = values[what]
-                assert np.ndim(value) > 0 or np.ndim(getattr(expected, what)) == 0 or m.shape_only, (m.name, sample)  # a loss is 0-d
+                # a loss is 0-d; a shape_only variant gives its wrong shape (a scalar for a per-sample output) on purpose
+                assert np.ndim(value) > 0 or np.ndim(getattr(expected, what)) == 0 or m.shape_only, (m.name, sample)
                 if not diagnose.close(value, getattr(expected, what), sample.dtype):
                     differs.add(m.name)
     silent = {m.name for m in diagnose.misconceptions(op)} - differs
