@@ -4,7 +4,11 @@
     python -m autograder bench --quick    tiny shapes, a smoke test
 
 Each row times forward + backward together, after one untimed warm-up call (which also
-compiles the numba kernels), and reports each time as a ratio to torch's.
+compiles the numba kernels), and reports each time as a ratio to torch's. A roofline column
+says how close each is to this machine: the work of forward + backward (FLOPs of the matrix
+products, 2*M*N*K each, for conv2d and attention; the bytes that must move, every array read or
+written once, for the memory-bound pooling and norms) over the time, as a fraction of the peak
+measured here once (a large square matmul per dtype, a large array copy), with the same threads.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from solutions.a2_normalization import norms as reference_norms
 from solutions.a5_attention import attention as reference_attention
 
 
-def _median_seconds(fn, repeat: int) -> float:
+def _median_seconds(fn, repeat: int, pick=statistics.median) -> float:
     fn()  # warm-up: JIT compilation, allocator, caches
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return pick(times)
 
 
 def _conv_case(n, c, f, size, dtype):
@@ -54,7 +58,8 @@ def _conv_case(n, c, f, size, dtype):
         xt, wt, bt = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
         F.conv2d(xt, wt, bt, padding=1).backward(torch.from_numpy(dout))
 
-    return f"conv2d 3x3 pad 1, N={n} C={c}->{f} {size}x{size}", ours(fast), ours(reference), torch_run
+    flops = 3 * 2 * (n * size * size) * f * (c * 9)  # out, dw and dx: one (F x C*9) by (C*9 x N*H*W) product each
+    return f"conv2d 3x3 pad 1, N={n} C={c}->{f} {size}x{size}", ours(fast), ours(reference), torch_run, (flops, "FLOP")
 
 
 def _pool_case(n, c, size, dtype):
@@ -72,7 +77,8 @@ def _pool_case(n, c, size, dtype):
         xt = torch.from_numpy(x).requires_grad_()
         F.max_pool2d(xt, 2).backward(torch.from_numpy(dout))
 
-    return f"max_pool2d 2x2, N={n} C={c} {size}x{size}", ours(fast), ours(reference), torch_run
+    moved = 2 * (x.nbytes + dout.nbytes)  # read x, write out; read dout, write dx
+    return f"max_pool2d 2x2, N={n} C={c} {size}x{size}", ours(fast), ours(reference), torch_run, (moved, "B")
 
 
 def _norm_case(kind, shape, dtype):
@@ -101,7 +107,8 @@ def _norm_case(kind, shape, dtype):
         out.backward(torch.from_numpy(dout))
 
     label = "x".join(map(str, shape))
-    return f"{kind} {label}", ours(fast_norms), ours(reference_norms), torch_run
+    moved = 5 * x.nbytes  # read x, write out; read x and dout, write dx
+    return f"{kind} {label}", ours(fast_norms), ours(reference_norms), torch_run, (moved, "B")
 
 
 def _attention_case(n, heads, length, dk, dtype):
@@ -120,8 +127,23 @@ def _attention_case(n, heads, length, dk, dtype):
         qt, kt, vt = (torch.from_numpy(a).requires_grad_() for a in (q, k, v))
         F.scaled_dot_product_attention(qt, kt, vt, attn_mask=torch.from_numpy(mask)).backward(torch.from_numpy(dout))
 
+    flops = 6 * 2 * n * heads * length * length * dk  # q k^T, w v; dv, dw, dq, dk: each (L x L x dk)
     return (f"attention causal, N={n} H={heads} L={length} dk={dk}", ours(fast_attention), ours(reference_attention),
-            torch_run)
+            torch_run, (flops, "FLOP"))
+
+
+def peaks(quick: bool = False) -> dict:
+    """This machine's peaks with the current threads, measured once (well under 2 s):
+    FLOP/s per dtype as numpy's rate on a square matmul, bytes/s as a large array copy (read +
+    write). The best of a few runs: a peak, not a typical rate."""
+    n, size = (256, 1 << 20) if quick else (1536, 1 << 25)
+    flops = {}
+    for dtype in (np.float32, np.float64):
+        a = np.ones((n, n), dtype)
+        flops[np.dtype(dtype).name] = 2 * n**3 / _median_seconds(lambda: a @ a, 3, pick=min)
+    src, dst = np.ones(size // 8), np.empty(size // 8)  # size bytes each, beyond the caches
+    bandwidth = 2 * size / _median_seconds(lambda: np.copyto(dst, src), 3, pick=min)
+    return dict(flops=flops, bandwidth=bandwidth)
 
 
 def main(quick: bool = False, repeat: int = 20) -> list[dict]:
@@ -129,8 +151,12 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
     torch.set_num_threads(threads)
     repeat = 1 if quick else repeat
     console = Console()
-    table = Table(title=f"forward + backward, median of {repeat} (numba and torch: {threads} threads)")
-    for column in ("operation", "dtype", "fast path", "reference", "torch CPU", "fast / torch", "reference / torch"):
+    peak = peaks(quick)
+    caption = (f"roofline peaks, {threads} threads: matmul {peak['flops']['float32'] / 1e9:.0f} GFLOP/s float32, "
+               f"{peak['flops']['float64'] / 1e9:.0f} GFLOP/s float64; copy {peak['bandwidth'] / 1e9:.1f} GB/s")
+    table = Table(title=f"forward + backward, median of {repeat} (numba and torch: {threads} threads)", caption=caption)
+    for column in ("operation", "dtype", "fast path", "reference", "torch CPU", "fast / torch", "reference / torch",
+                   "fast % peak", "torch % peak"):
         table.add_column(column, justify="right" if column != "operation" else "left")
     rows = []
     for dtype in (np.float32, np.float64):
@@ -140,11 +166,17 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
                  [_conv_case(16, 32, 64, 32, dtype), _pool_case(16, 64, 32, dtype),
                   _norm_case("batchnorm", (32, 64, 32, 32), dtype), _norm_case("layernorm", (32, 128, 256), dtype),
                   _attention_case(8, 8, 256, 64, dtype)])
-        for name, fast_run, ref_run, torch_run in cases:
-            with console.status(f"timing {name} {np.dtype(dtype)}"):
+        name_of = np.dtype(dtype).name
+        for name, fast_run, ref_run, torch_run, (work, unit) in cases:
+            with console.status(f"timing {name} {name_of}"):
                 t_fast, t_ref, t_torch = (_median_seconds(fn, repeat) for fn in (fast_run, ref_run, torch_run))
-            rows.append(dict(op=name, dtype=np.dtype(dtype).name, fast=t_fast, reference=t_ref, torch=t_torch))
-            table.add_row(name, np.dtype(dtype).name, f"{t_fast * 1e3:.2f} ms", f"{t_ref * 1e3:.2f} ms",
-                          f"{t_torch * 1e3:.2f} ms", f"{t_fast / t_torch:.2f}x", f"{t_ref / t_torch:.1f}x")
+            roof = peak["flops"][name_of] if unit == "FLOP" else peak["bandwidth"]  # per second
+            fast_fraction, torch_fraction = work / t_fast / roof, work / t_torch / roof
+            rows.append(dict(op=name, dtype=name_of, fast=t_fast, reference=t_ref, torch=t_torch, work=work,
+                             work_unit=unit, peak=roof, fast_fraction=fast_fraction, torch_fraction=torch_fraction))
+            bound = "FLOP/s" if unit == "FLOP" else "B/s"
+            table.add_row(name, name_of, f"{t_fast * 1e3:.2f} ms", f"{t_ref * 1e3:.2f} ms",
+                          f"{t_torch * 1e3:.2f} ms", f"{t_fast / t_torch:.2f}x", f"{t_ref / t_torch:.1f}x",
+                          f"{fast_fraction:.1%} {bound}", f"{torch_fraction:.1%} {bound}")
     console.print(table)
     return rows

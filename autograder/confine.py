@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import platform
 import struct
@@ -207,10 +208,12 @@ def _drop_capabilities(arch: dict) -> None:
 # ------------------------------------------------------------------ what a worker may read (parent side)
 
 
-def _distribution_trees(names) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _distribution_trees(names: tuple[str, ...]) -> list[str]:
     """The installed trees of the distributions that provide the top-level modules ``names``
     and of everything they require (torch -> sympy, ...): package directories and bundled
-    libraries (numpy/, numpy.libs/), never the site-packages directory itself."""
+    libraries (numpy/, numpy.libs/), never the site-packages directory itself. Cached: reading
+    every distribution's metadata costs about a second, the same for each worker."""
     import importlib.metadata as metadata
     import re
 
@@ -247,7 +250,7 @@ def policy_for(modules, scratch: str, holes=()) -> dict:
     paths = sysconfig.get_paths()
     libdir = sysconfig.get_config_var("LIBDIR") or ""
     multiarch = sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
-    read = [paths["stdlib"], paths["platstdlib"], *_distribution_trees(modules), "/etc/ld.so.cache",
+    read = [paths["stdlib"], paths["platstdlib"], *_distribution_trees(tuple(modules)), "/etc/ld.so.cache",
             *(os.path.join(root, multiarch) for root in ("/lib", "/usr/lib", "/usr/local/lib"))]
     if os.path.isdir(libdir):  # libpython*.so beside the standard library
         read += [os.path.join(libdir, n) for n in os.listdir(libdir) if n.startswith("libpython")]

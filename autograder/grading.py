@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assignments.common import catalog
-from assignments.common.pytest_plugin import ImplUnavailable
+from assignments.common.pytest_plugin import ImplUnavailable, ModuleProvider
 from assignments.common.runner import TaskResult, run_suites
 from autograder.confine import describe as describe_confinement
 from autograder.sandbox import LearnerException, Worker, WorkerError
@@ -21,6 +21,7 @@ from autograder.sandbox import LearnerException, Worker, WorkerError
 KIT = Path(__file__).resolve().parent.parent
 SUITES = {"visible": KIT / "assignments", "hidden": KIT / "autograder" / "hidden"}
 DEFAULT_TASK_TIMEOUT = 60.0  # seconds of learner compute per task (all its checks together)
+AHEAD = 2  # workers started before their assignment's turn (a torch worker takes 2-3 s to start)
 
 
 # ------------------------------------------------------------------ the sandboxed driver
@@ -37,12 +38,22 @@ class _AssignmentWorker:
         self.load_error: str | None = None
         self.spent: dict[str, float] = {}  # seconds of learner time used per task
         self.stopped: dict[str, str] = {}  # task -> why its remaining checks are not run
+        self.spare: Worker | None = None  # started ahead of need: its imports run while others grade
         if not self.file.is_file():
             self.load_error = f"{assignment.name}/{assignment.file} was not found in the submission"
 
+    def _spawn(self) -> Worker:
+        return Worker(self.file, self.a.module, self.a.forbidden_imports, self.a.may_import, confine=self.confine,
+                      kit_modules=self.a.kit_modules)
+
+    def prestart(self) -> None:
+        """Start the worker process now (it imports numpy, torch, the kit's fast path) and load
+        it later: on two cores the start-up overlaps the grading of the assignment before."""
+        if self.spare is None and self.worker is None and not self.load_error:
+            self.spare = self._spawn()
+
     def _start(self) -> Worker:
-        worker = Worker(self.file, self.a.module, self.a.forbidden_imports, self.a.may_import, confine=self.confine,
-                        kit_modules=self.a.kit_modules)
+        worker, self.spare = self.spare or self._spawn(), None
         try:
             worker.load(timeout=self.task_timeout)
         except LearnerException as exc:
@@ -96,8 +107,9 @@ class _AssignmentWorker:
             self.spent[task] = self.spent.get(task, 0.0) + time.monotonic() - start
 
     def close(self):
-        if self.worker is not None:
-            self.worker.close()
+        for worker in (self.worker, self.spare):
+            if worker is not None:
+                worker.close()
 
 
 class _RemoteModule:
@@ -132,15 +144,24 @@ class _RemoteModule:
 class SandboxProvider:
     """The ``impl`` driver for grading: each assignment's learner file in its own worker."""
 
-    def __init__(self, submission: Path, task_timeout: float = DEFAULT_TASK_TIMEOUT, confine: bool = True):
-        self.submission, self.task_timeout, self.confine = submission, task_timeout, confine
+    def __init__(self, submission: Path, task_timeout: float = DEFAULT_TASK_TIMEOUT, confine: bool = True,
+                 order: tuple[str, ...] = ()):
+        """``order``: the assignments in the order the suites run them; the workers of the next
+        AHEAD start while the current one is graded."""
+        self.submission, self.task_timeout, self.confine, self.order = submission, task_timeout, confine, order
         self.workers: dict[str, _AssignmentWorker] = {}
 
+    def _worker(self, name: str) -> _AssignmentWorker:
+        if name not in self.workers:
+            self.workers[name] = _AssignmentWorker(catalog.get(name), self.submission, self.task_timeout, self.confine)
+        return self.workers[name]
+
     def get(self, assignment: catalog.Assignment, task: str | None):
-        if assignment.name not in self.workers:
-            self.workers[assignment.name] = _AssignmentWorker(assignment, self.submission, self.task_timeout,
-                                                              self.confine)
-        return self.workers[assignment.name].module_for(task)
+        if assignment.name in self.order:
+            at = self.order.index(assignment.name)
+            for name in self.order[at + 1:at + 1 + AHEAD]:
+                self._worker(name).prestart()
+        return self._worker(assignment.name).module_for(task)
 
     def confinement_notes(self) -> list[str]:
         """One line per distinct confinement outcome of the workers that ran learner code."""
@@ -190,23 +211,27 @@ class Report:
 
 
 def grade(submission, assignments=None, suites=("visible", "hidden"), task_timeout=DEFAULT_TASK_TIMEOUT,
-          progress=None, confine: bool = True, task: str | None = None) -> Report:
+          progress=None, confine: bool = True, task: str | None = None, sandboxed: bool = True) -> Report:
     """Grade ``submission`` (a directory laid out like assignments/) on the named assignments;
-    ``task`` (a task name): only that task's checks run, and the report holds it alone."""
+    ``task`` (a task name): only that task's checks run, and the report holds it alone.
+    ``sandboxed=False`` imports the submission into this process, as ``pytest --impl DIR`` does:
+    for trusted code only (the project's planted bugs), without a worker to start or a deadline."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise ValueError(f"SUBMISSION must be a directory laid out like assignments/, got {submission}")
     chosen = [catalog.get(n) for n in (assignments or catalog.ASSIGNMENTS)]
     paths = [SUITES[s] / a.name for a in chosen for s in suites if (SUITES[s] / a.name).is_dir()]
     start = time.monotonic()
-    provider = SandboxProvider(submission, task_timeout, confine)
+    provider = (SandboxProvider(submission, task_timeout, confine, order=tuple(a.name for a in chosen)) if sandboxed
+                else ModuleProvider(str(submission)))
     try:
         collected = run_suites(paths, provider, progress=progress, only_task=task)
     finally:
         provider.close()
     results = [collected.get(t.qualified(a.name)) or TaskResult(a.name, t) for a in chosen for t in a.tasks
                if task is None or t.name == task]
-    notes = provider.confinement_notes()
+    notes = (provider.confinement_notes() if sandboxed
+             else ["learner code ran UNCONFINED: imported into the grading process (sandboxed=False)"])
     cuda = sum(r.environment_skipped for r in results)
     if cuda:
         notes.append(f"{cuda} comparisons with torch.cuda were skipped: this machine has no GPU.")

@@ -133,10 +133,9 @@ def test_returning_something_that_is_not_an_array_is_reported(submission):
 
 
 def test_table_format_and_bad_arguments():
-    proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a1_convolution")
-    assert proc.returncode == 0 and "100 / 100" in proc.stdout
-    proc = run("-m", "autograder", "grade", "solutions")
-    assert proc.returncode == 0 and f"{100 * len(catalog.ASSIGNMENTS)} / {100 * len(catalog.ASSIGNMENTS)}" in proc.stdout
+    # the table (all seven assignments are graded in the Gradescope schema above, and by CI)
+    proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a1_convolution", "--assignment", "a3_dropout")
+    assert proc.returncode == 0 and "200 / 200" in proc.stdout and "a3_dropout/dropout_backward" in proc.stdout
     proc = run("-m", "autograder", "grade", "solutions", "--assignment", "a9_nothing")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = run("-m", "autograder", "grade", "no/such/dir")

@@ -140,6 +140,23 @@ def _numpy(value):
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
 
 
+_VARIANTS: dict = {}  # ids of (misconception, sample, dout) -> (those three, the variant's outputs)
+
+
+def variant_outputs(m: Misconception, sample, dout=None) -> dict:
+    """``m.variant(sample, dout)``, remembered for the case at hand: a failing check asks about
+    each of its outputs in turn (a block's out, dx, every parameter's gradient), and one
+    variant computes them all at once."""
+    case = (m, sample, dout)  # by identity: two misconceptions may share a name (one per variant)
+    key = tuple(map(id, case))
+    hit = _VARIANTS.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], case)):  # (an id reused by a new object)
+        if len(_VARIANTS) >= 256:
+            _VARIANTS.clear()
+        hit = _VARIANTS[key] = (case, m.variant(sample, dout))
+    return hit[1]
+
+
 def named_mistakes(op: str, what: str, actual, expected, sample, dout=None) -> list[Misconception]:
     """The misconceptions of ``op`` whose ``what`` agrees with ``actual`` and not with ``expected``."""
     dtype = sample.dtype
@@ -148,7 +165,7 @@ def named_mistakes(op: str, what: str, actual, expected, sample, dout=None) -> l
         if what not in m.outputs or not m.applies(sample):
             continue
         try:
-            value = _numpy(m.variant(sample, dout).get(what))
+            value = _numpy(variant_outputs(m, sample, dout).get(what))
         except Exception:  # a variant that cannot run on this case explains nothing here
             continue
         if value is None:

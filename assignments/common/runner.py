@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from assignments.common import catalog, diagnose
+from assignments.common import catalog, diagnose, specs
 from assignments.common.pytest_plugin import KIT, PROVIDER, ImplUnavailable, task_of
 from assignments.common.testing import without_rewrite
 
@@ -168,12 +168,14 @@ def run_suites(paths, provider, progress=None, only_task: str | None = None) -> 
     collector = _Collector(provider, progress, only_task)
     # pytest's terminal plugin stays on (without it, a failing `assert x, message` loses its
     # message), its output goes nowhere
-    args = ["-p", "assignments.common.pytest_plugin", "-p", "no:cacheprovider", "-q", "--no-header", "--tb=no",
+    # no:unraisableexception: its five gc.collect() at the end cost 2 s of a 4 s run in a big process
+    args = ["-p", "assignments.common.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+            "-p", "no:xdist", "-p", "no:benchmark", "-q", "--no-header", "--tb=no",
             "--rootdir", str(KIT), "-c", str(KIT / "pyproject.toml"), "-o", "addopts=", "-o", "timeout=0",
             *map(str, paths)]
     naming = diagnose.NAMING.set(True)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
+    try:  # one torch thread: the oracles' tensors are small, and the learner's worker needs the other core
+        with contextlib.redirect_stdout(io.StringIO()), specs.one_thread():
             code = pytest.main(args, plugins=[collector])
     finally:
         diagnose.NAMING.reset(naming)

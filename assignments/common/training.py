@@ -16,6 +16,7 @@ convolution (weight 1, bias 0), SGD with momentum 0.9, no dropout.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -28,15 +29,22 @@ BN = ("weight", "bias", "running_mean", "running_var")
 # ------------------------------------------------------------------ data and initialization
 
 
+@functools.lru_cache(maxsize=1)
+def raw_digits():
+    """(images (1797, 8, 8) float64 0..16, labels (1797,)), loaded once per process: read only."""
+    from sklearn.datasets import load_digits  # about a second: scikit-learn's import and the file
+
+    data = load_digits()
+    return data.images, data.target
+
+
 def digits(dtype=np.float32):
     """scikit-learn's 8x8 handwritten digits (1797 images, shipped with scikit-learn: no
     download), as x (N, 1, 8, 8) standardized to mean 0 and standard deviation 1, y (N,) int64."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    x = data.images.astype(np.float64)[:, None]  # (N, 1, 8, 8), values 0..16
+    images, target = raw_digits()
+    x = images.astype(np.float64)[:, None]  # (N, 1, 8, 8), values 0..16
     x = (x - x.mean()) / x.std()
-    return x.astype(dtype), data.target.astype(np.int64)
+    return x.astype(dtype), target.astype(np.int64)
 
 
 def kaiming_normal(rng, shape, dtype=np.float64):

@@ -15,16 +15,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from assignments.common import specs
+from assignments.common import specs, training
 
 SHAPE, HIDDEN, LATENT = (1, 8, 8), 128, 8
 
 
 def digits() -> torch.Tensor:
     """The 1797 digits, (N, 1, 8, 8) float32 in [0, 1] (the 0..16 intensities / 16)."""
-    from sklearn.datasets import load_digits
-
-    return torch.tensor(load_digits().images[:, None] / 16.0, dtype=torch.float32)
+    images, _ = training.raw_digits()
+    return torch.tensor(images[:, None] / 16.0, dtype=torch.float32)
 
 
 def train(step, epochs: int = 150, batch: int = 128, lr: float = 2e-3, seed: int = 0, beta: float = 1.0,
