@@ -159,7 +159,11 @@ class SandboxProvider:
     def get(self, assignment: catalog.Assignment, task: str | None):
         if assignment.name in self.order:
             at = self.order.index(assignment.name)
-            for name in self.order[at + 1:at + 1 + AHEAD]:
+            # the next AHEAD, and from the start any that warms the kit's fast path (a4: the numba
+            # kernels load from the cache in 1 s, or compile in about 15 s when it is cold)
+            heavy = [n for n in self.order[at + 1:]
+                     if any(m.startswith("assignments.common.fast.") for m in catalog.get(n).kit_modules)]
+            for name in dict.fromkeys(self.order[at + 1:at + 1 + AHEAD] + tuple(heavy)):
                 self._worker(name).prestart()
         return self._worker(assignment.name).module_for(task)
 

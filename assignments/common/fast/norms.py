@@ -9,78 +9,99 @@ x[:, r, :] is one set of values sharing a mean and a variance; no data moves:
     group norm     (1, N * G, C // G * spatial)     a slice per (sample, group)
 
 Two numba kernels, forward and backward, serve all four; gamma and beta reach them as small
-(P, B) tables indexed by (r % P, b), and their gradients are numpy sums. The readable reference is
-solutions/a2_normalization/norms.py; both pass the same tests (``--impl fast``).
+(P, B) tables indexed by (r % P, b). Each is one fused pass per slice, the slice still in cache
+for its second read: the forward writes only out (plus a mean and an inv_std per slice; x_hat is
+recomputed from x in the backward), the backward writes dx and sums dgamma and dbeta per chunk of
+slices into its own (P, B) tables, folded to gamma's shape in numpy. The statistics and the sums
+accumulate in float64, the elementwise math is in x's precision. ``fastmath={"reassoc"}`` lets
+LLVM vectorize the sums (it may reorder additions; it assumes nothing about inf or NaN). Arrays a
+kernel writes are separate arguments: numba's parallel loops do not write through arrays
+unpacked from a tuple. The readable reference is solutions/a2_normalization/norms.py; both pass
+the same tests (``--impl fast``).
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
-def normalize(x, eps, affine, out, x_hat, inv_std):
+@njit(parallel=True, fastmath={"reassoc"}, cache=True)
+def normalize(x, eps, affine, out, mean, inv_std):
     """Normalize each middle slice x[:, r, :] with its own mean and biased variance, then
     scale and shift with the (P, B) tables of affine = (scale, shift):
 
-        x_hat[a, r, b] = (x[a, r, b] - mean_r) * inv_std[r],  inv_std[r] = 1 / sqrt(var_r + eps)
-        out[a, r, b]   = scale[r % P, b] * x_hat[a, r, b] + shift[r % P, b]
+        out[a, r, b] = scale[r % P, b] * (x[a, r, b] - mean[r]) * inv_std[r] + shift[r % P, b]
+        inv_std[r]   = 1 / sqrt(var_r + eps)
 
-    x, out, x_hat (A, R, B); inv_std (R,) float64; the statistics accumulate in float64.
-    Parallel over r: iteration r writes out[:, r, :], x_hat[:, r, :] and inv_std[r] only.
+    x, out (A, R, B); mean, inv_std (R,) float64: two passes over the slice (the mean, then
+    the centred squares) accumulated in float64; the elementwise math is in x's precision.
+    x_hat is not stored: the backward recomputes it from x, mean and inv_std.
+    Parallel over r: iteration r writes out[:, r, :], mean[r] and inv_std[r] only.
     """
     scale, shift = affine
     n_a, n_r, n_b = x.shape
     period = scale.shape[0]
     count = n_a * n_b
+    real = x.dtype.type  # float32 math on float32 data: twice the vector width
     for r in prange(n_r):
-        total = np.float64(0.0)
+        total = 0.0
         for a in range(n_a):
             for b in range(n_b):
                 total += x[a, r, b]
-        mean = total / count
-        var = np.float64(0.0)
+        m = total / count
+        squares = 0.0
         for a in range(n_a):
             for b in range(n_b):
-                var += (x[a, r, b] - mean) ** 2
-        s = 1.0 / math.sqrt(var / count + eps)
+                d = x[a, r, b] - m
+                squares += d * d
+        s = 1.0 / math.sqrt(squares / count + eps)
+        mean[r] = m
         inv_std[r] = s
-        q = r % period
+        center, factor, q = real(m), real(s), r % period
         for a in range(n_a):
             for b in range(n_b):
-                xh = (x[a, r, b] - mean) * s
-                x_hat[a, r, b] = xh
-                out[a, r, b] = scale[q, b] * xh + shift[q, b]
+                out[a, r, b] = scale[q, b] * ((x[a, r, b] - center) * factor) + shift[q, b]
 
 
-@njit(parallel=True, cache=True)
-def normalize_backward(dout, x_hat, inv_std, scale, dx):
-    """The gradient through normalize, slice by slice, with g = scale[r % P, b] * dout = dL/dx_hat:
+@njit(parallel=True, fastmath={"reassoc"}, cache=True)
+def normalize_backward(dout, x, mean, inv_std, scale, dx, dscale, dshift):
+    """The gradients through normalize, with x_hat = (x - mean_r) * inv_std_r recomputed and
+    g = scale[r % P, b] * dout = dL/dx_hat:
 
-        dx[a, r, b] = inv_std[r] * (g - mean_r(g) - x_hat * mean_r(g * x_hat))
+        dx[a, r, b]     = inv_std_r * (g - mean_r(g) - x_hat * mean_r(g * x_hat))
+        dscale[t, q, b] = sum of dout * x_hat over a and the slices r of chunk t with r % P = q
+        dshift[t, q, b] = the same sum of dout
 
-    dout, x_hat, dx (A, R, B); inv_std (R,); scale (P, B) as in normalize.
-    Parallel over r: iteration r writes dx[:, r, :] only.
+    dout, x, dx (A, R, B); mean, inv_std (R,); scale (P, B) as in normalize;
+    dscale, dshift (T, P, B) float64, zeroed by the caller, which sums them over t.
+    Parallel over T chunks of consecutive slices: chunk t writes dx[:, r, :] for its slices r,
+    dscale[t] and dshift[t] only.
     """
     n_a, n_r, n_b = dout.shape
-    period = scale.shape[0]
+    n_chunks, period = dscale.shape[0], scale.shape[0]
     count = n_a * n_b
-    for r in prange(n_r):
-        q = r % period
-        sum_g = np.float64(0.0)
-        sum_gx = np.float64(0.0)
-        for a in range(n_a):
-            for b in range(n_b):
-                g = scale[q, b] * dout[a, r, b]
-                sum_g += g
-                sum_gx += g * x_hat[a, r, b]
-        mean_g, mean_gx = sum_g / count, sum_gx / count
-        for a in range(n_a):
-            for b in range(n_b):
-                dx[a, r, b] = inv_std[r] * (scale[q, b] * dout[a, r, b] - mean_g - x_hat[a, r, b] * mean_gx)
+    real = x.dtype.type  # elementwise math in x's precision, sums in float64
+    for t in prange(n_chunks):
+        for r in range(t * n_r // n_chunks, (t + 1) * n_r // n_chunks):
+            m, s, q = real(mean[r]), real(inv_std[r]), r % period
+            sum_g, sum_gx = 0.0, 0.0
+            for a in range(n_a):
+                for b in range(n_b):
+                    x_hat = (x[a, r, b] - m) * s
+                    g = scale[q, b] * dout[a, r, b]
+                    sum_g += g
+                    sum_gx += g * x_hat
+                    dscale[t, q, b] += dout[a, r, b] * x_hat
+                    dshift[t, q, b] += dout[a, r, b]
+            mean_g, mean_gx = real(sum_g / count), real(sum_gx / count)
+            for a in range(n_a):
+                for b in range(n_b):
+                    x_hat = (x[a, r, b] - m) * s
+                    dx[a, r, b] = s * (scale[q, b] * dout[a, r, b] - mean_g - x_hat * mean_gx)
 
 
 # ------------------------------------------------------------------ the four views
@@ -100,21 +121,29 @@ def _tables(gamma, beta, kind, view, dtype):
 
 
 def _forward(x, gamma, beta, view, kind, eps):
-    """(out, x_hat in the view, inv_std per slice, the gamma table) for x seen as ``view``."""
-    x3 = np.ascontiguousarray(x).reshape(view)
-    out, x_hat = np.empty_like(x3), np.empty_like(x3)
-    inv_std = np.empty(x3.shape[1], dtype=np.float64)
+    """(out, cache) for x seen as ``view``; the cache holds x itself (as the frameworks do: x
+    must not change before the backward), its statistics and the gamma table."""
+    x3 = np.ascontiguousarray(x).reshape(view)  # (A, R, B)
+    out = np.empty_like(x3)  # (A, R, B)
+    stats = np.empty(x3.shape[1], dtype=np.float64), np.empty(x3.shape[1], dtype=np.float64)  # mean, inv_std (R,)
     scale, shift = _tables(gamma, beta, kind, x3.shape, x.dtype)
-    normalize(x3, eps, (scale, shift), out, x_hat, inv_std)
-    return out.reshape(x.shape), x_hat, inv_std, scale
+    normalize(x3, eps, (scale, shift), out, *stats)
+    return out.reshape(x.shape), (x3, stats, scale, gamma.shape)
 
 
-def _backward(dout, x_hat, inv_std, scale):
-    """dx through _forward."""
-    d3 = np.ascontiguousarray(dout).reshape(x_hat.shape)
-    dx = np.empty_like(d3)
-    normalize_backward(d3, x_hat, inv_std, scale, dx)
-    return dx.reshape(dout.shape)
+def _backward(dout, cache):
+    """(dx, dgamma, dbeta) through _forward. The kernel sums dout * x_hat and dout per chunk of
+    slices into (T, P, B) tables; the tables fold to gamma's shape: every kind's table is
+    (channel, positions sharing it) once its rows are put end to end."""
+    x3, stats, scale, gamma_shape = cache
+    d3 = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)  # (A, R, B)
+    dx = np.empty_like(d3)  # (A, R, B)
+    n_chunks = min(x3.shape[1], numba.get_num_threads())
+    dscale, dshift = (np.zeros((n_chunks,) + scale.shape) for _ in range(2))  # (T, P, B) float64
+    normalize_backward(d3, x3, *stats, scale, dx, dscale, dshift)
+    size = int(np.prod(gamma_shape))
+    dgamma, dbeta = (d.sum(axis=0).reshape(size, -1).sum(axis=1).reshape(gamma_shape) for d in (dscale, dshift))
+    return dx.reshape(dout.shape), dgamma.astype(x3.dtype), dbeta.astype(x3.dtype)
 
 
 def _require(condition, message):
@@ -124,11 +153,6 @@ def _require(condition, message):
 
 def _per_channel(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
-
-
-def _affine_grads(dout, x_hat, axes):
-    """dgamma, dbeta: sums of dout * x_hat and of dout over the axes gamma is broadcast along."""
-    return (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
 
 
 # ------------------------------------------------------------------ the contract's functions
@@ -143,29 +167,29 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     _require(0 <= momentum <= 1, f"momentum must be in [0, 1], got {momentum}")
     shape = _per_channel(x)
     if not training:
-        inv_std = 1.0 / np.sqrt(running_var + eps)
-        x_hat = ((x - running_mean.reshape(shape)) * inv_std.reshape(shape)).astype(x.dtype)
+        inv_std = (1.0 / np.sqrt(running_var + eps)).reshape(shape)  # (1, C, 1, ...)
+        x_hat = ((x - running_mean.reshape(shape)) * inv_std).astype(x.dtype)
         out = (gamma.reshape(shape) * x_hat + beta.reshape(shape)).astype(x.dtype, copy=False)
-        return out, (x_hat, inv_std, gamma, None)
+        return out, (x_hat, gamma.reshape(shape) * inv_std)
     n = x.size // C
     _require(n > 1, "batch norm in training needs more than one value per channel")
-    out, x_hat, inv_std, scale = _forward(x, gamma, beta, (N, C, -1), "row", eps)
-    mean = x.mean(axis=(0,) + tuple(range(2, x.ndim)))
+    out, cache = _forward(x, gamma, beta, (N, C, -1), "row", eps)
+    mean, inv_std = cache[1]
     running_mean *= 1 - momentum
     running_mean += momentum * mean
     running_var *= 1 - momentum
     running_var += momentum * (1.0 / inv_std**2 - eps) * n / (n - 1)  # from the biased batch variance
-    return out, (x_hat, inv_std, gamma, scale)
+    return out, cache
 
 
 def batchnorm_backward(dout, cache):
     """As solutions/a2_normalization/norms.py."""
-    x_hat, inv_std, gamma, scale = cache
-    shape, axes = _per_channel(dout), (0,) + tuple(range(2, dout.ndim))
-    if scale is None:  # eval: the running statistics are constants
-        dx = (dout * (gamma * inv_std).reshape(shape)).astype(dout.dtype, copy=False)
-        return dx, *_affine_grads(dout, x_hat, axes)
-    return _backward(dout, x_hat, inv_std, scale), *_affine_grads(dout, x_hat.reshape(dout.shape), axes)
+    if len(cache) == 2:  # eval: the running statistics are constants
+        x_hat, scale = cache  # scale = gamma * inv_std, (1, C, 1, ...)
+        axes = (0,) + tuple(range(2, dout.ndim))
+        dx = (dout * scale).astype(dout.dtype, copy=False)
+        return dx, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes)
+    return _backward(dout, cache)
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):
@@ -173,16 +197,12 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     _require(gamma.ndim >= 1 and x.shape[x.ndim - gamma.ndim:] == gamma.shape,
              f"gamma's shape {gamma.shape} must be the trailing shape of x {x.shape}")
     _require(beta.shape == gamma.shape, f"beta must have gamma's shape {gamma.shape}, got {beta.shape}")
-    out, x_hat, inv_std, scale = _forward(x, gamma, beta, (1, -1, gamma.size), "column", eps)
-    return out, (x_hat, inv_std, scale, gamma.ndim)
+    return _forward(x, gamma, beta, (1, -1, gamma.size), "column", eps)
 
 
 def layernorm_backward(dout, cache):
     """As solutions/a2_normalization/norms.py."""
-    x_hat, inv_std, scale, k = cache
-    leading = tuple(range(dout.ndim - k))
-    dgamma, dbeta = _affine_grads(dout, x_hat.reshape(dout.shape), leading)
-    return _backward(dout, x_hat, inv_std, scale), dgamma, dbeta
+    return _backward(dout, cache)
 
 
 def instancenorm_forward(x, gamma, beta, eps=1e-5):
@@ -206,15 +226,12 @@ def groupnorm_forward(x, gamma, beta, num_groups, eps=1e-5):
              f"num_groups={num_groups!r} must be a positive int dividing C={C}")
     _require(gamma.shape == (C,) and beta.shape == (C,), f"gamma and beta must have shape ({C},)")
     spatial = x.size // (N * C) if x.size else 1
-    out, x_hat, inv_std, scale = _forward(x, gamma, beta, (1, N * num_groups, -1), (num_groups, spatial), eps)
-    return out, (x_hat, inv_std, scale)
+    return _forward(x, gamma, beta, (1, N * num_groups, -1), (num_groups, spatial), eps)
 
 
 def groupnorm_backward(dout, cache):
     """As solutions/a2_normalization/norms.py."""
-    x_hat, inv_std, scale = cache
-    dgamma, dbeta = _affine_grads(dout, x_hat.reshape(dout.shape), (0,) + tuple(range(2, dout.ndim)))
-    return _backward(dout, x_hat, inv_std, scale), dgamma, dbeta
+    return _backward(dout, cache)
 
 
 def warm():
