@@ -39,13 +39,13 @@ def grade(submission, *extra, timeout=600) -> dict:
     return report
 
 
-def grade_here(submission, assignments=None, task=None, sandboxed=True) -> dict:
+def grade_here(submission, assignments=None, **options) -> dict:
     """``grading.grade`` in this process (no CLI start-up; learner code still runs in the
     confined worker unless ``sandboxed=False``: our own planted bugs) -> the Gradescope report, as
-    ``grade`` gives it (``task``: that task alone)."""
+    ``grade`` gives it (``task=``: that task alone; ``task_timeout=``)."""
     from autograder import grading
 
-    report = grading.grade(submission, assignments, task=task, sandboxed=sandboxed).gradescope()
+    report = grading.grade(submission, assignments, **options).gradescope()
     report["by_task"] = {t["name"]: t for t in report["tests"]}
     return report
 

@@ -12,14 +12,14 @@ import pytest
 from assignments.common import catalog
 from assignments.common.pytest_plugin import task_of
 from tests import degenerate
-from tests.conftest import KIT, grade, grade_here
+from tests.conftest import KIT, grade_here
 
 CONTRACT_SUBMISSIONS = Path(__file__).parent / "contract_submissions"
 
 
 @pytest.mark.parametrize("kind", ["zeros", "identity"])
 def test_degenerate_submissions_score_zero_on_every_task(tmp_path, kind):
-    report = grade(degenerate.write_submission(tmp_path / kind, kind))
+    report = grade_here(degenerate.write_submission(tmp_path / kind, kind))
     scored = {name: t["score"] for name, t in report["by_task"].items() if t["score"] > 0}
     assert scored == {}, f"{kind}: points for code that does not compute: {scored}"
     assert len(report["tests"]) == sum(len(a.tasks) for a in catalog.ASSIGNMENTS.values())

@@ -1,5 +1,8 @@
-"""The grading command, end to end through the CLI: full marks for the reference, zero for
-the stubs, points lost by every planted bug, and bad submissions that cost only their tasks."""
+"""The grading command: full marks for the reference, zero for the stubs, and bad submissions
+that cost only their tasks. End to end through the CLI where the command itself is what is
+tested (the reference, the stubs, a missing file, a syntax error, stray files beside the
+submission, the table, bad arguments); the rest grade in this process (``grade_here``), the
+learner code in the same confined worker."""
 
 import time
 
@@ -65,7 +68,7 @@ def test_syntax_error_costs_a1_and_the_command_still_reports(submission):
 def test_hang_costs_only_the_tasks_that_hang(submission):
     sub = submission([("    x_pad, w, has_bias, (sh, sw)", "    while True:\n        pass\n    x_pad, w, has_bias, (sh, sw)")])
     start = time.monotonic()
-    report = grade(sub, "--task-timeout", "2", *A1)
+    report = grade_here(sub, ["a1_convolution"], task_timeout=2)
     assert time.monotonic() - start < 120
     s = scores(report)
     assert s["a1_convolution/conv2d_backward"] == 0 and s["a1_convolution/conv2d_dilation_groups"] == 0
@@ -75,15 +78,16 @@ def test_hang_costs_only_the_tasks_that_hang(submission):
 
 
 def test_hang_at_import_costs_the_assignment(submission):
-    report = grade(submission([("import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n")]),
-                   "--task-timeout", "2", *A1)
+    report = grade_here(submission([("import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n")]),
+                        ["a1_convolution"], task_timeout=2)
     assert report["score"] == 0
     assert "importing conv.py did not finish" in report["tests"][0]["output"]
 
 
 @pytest.mark.parametrize("module", ["torch", "solutions.a1_convolution.conv", "assignments.common.fast.conv"])
 def test_forbidden_import_costs_the_tasks_with_a_reason(submission, module):
-    report = grade(submission([("import numpy as np\n", f"import numpy as np\nimport {module}\n")]), *A1)
+    edit = ("import numpy as np\n", f"import numpy as np\nimport {module}\n")
+    report = grade_here(submission([edit]), ["a1_convolution"])
     assert report["score"] == 0
     assert f"may not import '{module.split('.')[0]}'" in report["tests"][0]["output"]
     assert "numpy only" in report["tests"][0]["output"]
@@ -91,13 +95,14 @@ def test_forbidden_import_costs_the_tasks_with_a_reason(submission, module):
 
 def test_torch_imported_inside_one_function_costs_that_function(submission):
     edit = ("    x_shape, dtype, argmax,", "    import torch\n    x_shape, dtype, argmax,")
-    s = scores(grade(submission([edit]), *A1))
+    s = scores(grade_here(submission([edit]), ["a1_convolution"]))
     assert s["a1_convolution/maxpool2d_backward"] == 0
     assert s["a1_convolution/conv2d_forward"] == 25
 
 
 def test_crash_costs_only_the_task_in_flight(submission):
-    report = grade(submission([("    x_shape, dtype, argmax,", "    import os\n    os._exit(3)\n    x_shape, dtype, argmax,")]), *A1)
+    edit = ("    x_shape, dtype, argmax,", "    import os\n    os._exit(3)\n    x_shape, dtype, argmax,")
+    report = grade_here(submission([edit]), ["a1_convolution"])
     assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
     assert "crashed" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
     assert report["score"] == 85
@@ -105,7 +110,7 @@ def test_crash_costs_only_the_task_in_flight(submission):
 
 def test_memory_blow_up_costs_only_its_task(submission):
     edit = ("    x_shape, dtype, argmax,", "    hog = [np.ones(10**7) for _ in range(10**5)]\n    x_shape, dtype, argmax,")
-    report = grade(submission([edit]), *A1)
+    report = grade_here(submission([edit]), ["a1_convolution"])
     assert report["score"] == 85
     assert "MemoryError" in report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
 
@@ -120,13 +125,13 @@ def test_stray_conftest_and_sitecustomize_are_ignored(submission):
 
 def test_prints_do_not_disturb_grading(submission):
     sub = submission([("    N, C, H, W = x.shape\n    F, Cg", "    print('debugging', x.shape)\n    N, C, H, W = x.shape\n    F, Cg")])
-    assert grade(sub, *A1)["score"] == 100
+    assert grade_here(sub, ["a1_convolution"])["score"] == 100
 
 
 def test_returning_something_that_is_not_an_array_is_reported(submission):
     edit = ("    return dx_pad[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W)",
             "    class Opaque:\n        pass\n    return Opaque()")
-    report = grade(submission([edit]), *A1)
+    report = grade_here(submission([edit]), ["a1_convolution"])
     output = report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
     assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
     assert "expected a numpy array, got <a Opaque object>" in output
@@ -144,7 +149,7 @@ def test_table_format_and_bad_arguments():
 
 def test_an_answer_over_the_output_cap_is_refused_with_a_message(submission):
     edit = ("    return dx_pad[:, :, ph:ph + H, pw:pw + W]  # (N, C, H, W)", "    return np.zeros(10**8)")
-    report = grade(submission([edit]), *A1)
+    report = grade_here(submission([edit]), ["a1_convolution"])
     output = report["by_task"]["a1_convolution/maxpool2d_backward"]["output"]
     assert report["by_task"]["a1_convolution/maxpool2d_backward"]["score"] == 0
     assert "OutputTooLarge" in output and "MiB a result may take" in output
