@@ -30,6 +30,7 @@ def test_benchmark_runs_and_reports_ratios():
     proc = run("-m", "autograder", "bench", "--quick", env=WIDE)
     assert proc.returncode == 0, proc.stderr
     assert "conv2d" in proc.stdout and "max_pool2d" in proc.stdout and "fast / torch" in proc.stdout
+    assert "% peak" in proc.stdout and "roofline peaks" in proc.stdout  # the roofline columns and their peaks
 
 
 def test_figures_are_drawn_by_the_code(tmp_path):

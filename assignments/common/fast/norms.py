@@ -11,7 +11,8 @@ x[:, r, :] is one set of values sharing a mean and a variance; no data moves:
 Two numba kernels, forward and backward, serve all four; gamma and beta reach them as small
 (P, B) tables indexed by (r % P, b). Each is one fused pass per slice, the slice still in cache
 for its second read: the forward writes only out (plus a mean and an inv_std per slice; x_hat is
-recomputed from x in the backward), the backward writes dx and sums dgamma and dbeta per chunk of
+recomputed from x in the backward: as in PyTorch, the cache holds x itself, so x must not be
+changed in place between a forward and its backward), the backward writes dx and sums dgamma and dbeta per chunk of
 slices into its own (P, B) tables, folded to gamma's shape in numpy. The statistics and the sums
 accumulate in float64, the elementwise math is in x's precision. ``fastmath={"reassoc"}`` lets
 LLVM vectorize the sums (it may reorder additions; it assumes nothing about inf or NaN). Arrays a
