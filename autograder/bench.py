@@ -3,8 +3,9 @@
     python -m autograder bench            ResNet-like shapes, median of 20 runs each
     python -m autograder bench --quick    tiny shapes, a smoke test
 
-Each row times forward + backward together, after one untimed warm-up call (which also
-compiles the numba kernels), and reports each time as a ratio to torch's. A roofline column
+Each row times forward + backward together, the fast path, the reference and torch taking turns
+(two rounds, each after 0.25 s of untimed calls, the first of which compile the numba kernels),
+and reports each median as a ratio to torch's. A roofline column
 says how close each is to this machine: the work of forward + backward (FLOPs of the matrix
 products, 2*M*N*K each, for conv2d and attention; the bytes that must move, every array read or
 written once, for the memory-bound pooling and norms) over the time, as a fraction of the peak
@@ -39,6 +40,29 @@ def _median_seconds(fn, repeat: int, pick=statistics.median) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return pick(times)
+
+
+def _medians_in_turn(fns, repeat: int, rounds: int = 2, settle: float = 0.25) -> list[float]:
+    """The median time of each of ``fns``, timed in turn: ``rounds`` rounds, each running every
+    function ``repeat / rounds`` times in a row after ``settle`` seconds of untimed calls (one at
+    least). Taking turns spreads a slow spell of a shared machine over all of them (one function
+    timed alone can land in it and skew a ratio); the untimed calls compile the numba kernels on
+    the first round and, after that, let the previous function's threads (torch's OpenMP pool,
+    OpenBLAS's) stop spinning: after torch, they slow the next 100 to 150 ms of work by a third."""
+    rounds = max(1, min(rounds, repeat))
+    times = [[] for _ in fns]
+    for turn in range(rounds):
+        share = repeat // rounds + (turn < repeat % rounds)
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            while time.perf_counter() - start < settle:
+                fn()
+            for _ in range(share):
+                start = time.perf_counter()
+                fn()
+                spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def _conv_case(n, c, f, size, dtype):
@@ -154,7 +178,7 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
     peak = peaks(quick)
     caption = (f"roofline peaks, {threads} threads: matmul {peak['flops']['float32'] / 1e9:.0f} GFLOP/s float32, "
                f"{peak['flops']['float64'] / 1e9:.0f} GFLOP/s float64; copy {peak['bandwidth'] / 1e9:.1f} GB/s")
-    table = Table(title=f"forward + backward, median of {repeat} (numba and torch: {threads} threads)", caption=caption)
+    table = Table(title=f"forward + backward, median of {repeat} in turns (numba and torch: {threads} threads)", caption=caption)
     for column in ("operation", "dtype", "fast path", "reference", "torch CPU", "fast / torch", "reference / torch",
                    "fast % peak", "torch % peak"):
         table.add_column(column, justify="right" if column != "operation" else "left")
@@ -169,7 +193,7 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
         name_of = np.dtype(dtype).name
         for name, fast_run, ref_run, torch_run, (work, unit) in cases:
             with console.status(f"timing {name} {name_of}"):
-                t_fast, t_ref, t_torch = (_median_seconds(fn, repeat) for fn in (fast_run, ref_run, torch_run))
+                t_fast, t_ref, t_torch = _medians_in_turn((fast_run, ref_run, torch_run), repeat)
             roof = peak["flops"][name_of] if unit == "FLOP" else peak["bandwidth"]  # per second
             fast_fraction, torch_fraction = work / t_fast / roof, work / t_torch / roof
             rows.append(dict(op=name, dtype=name_of, fast=t_fast, reference=t_ref, torch=t_torch, work=work,

@@ -1,13 +1,22 @@
 """The fast path for assignment 1: conv2d and max-pool with numba, same contract as conv.py.
 
-Convolution is im2col + one matrix multiply per group, as the frameworks do it:
+Convolution is im2col + one matrix multiply per group, as the frameworks do it, over chunks of
+S samples whose columns fit in cache (CHUNK_BYTES):
 
-    cols[(c*KH + u)*KW + v, (n*OH + i)*OW + j] = x_pad[n, c, i*sh + u*dh, j*sw + v*dw]
-    out[n, f] = W_g (Fg, Cg*KH*KW) @ cols_g (Cg*KH*KW, N*OH*OW)       (BLAS)
+    cols[(c*KH + u)*KW + v, (n*OH + i)*OW + j] = x_pad[n0 + n, c, i*sh + u*dh, j*sw + v*dw]
+    out[n0 + n, f] = (W_g (Fg, Cg*KH*KW) @ cols_g (Cg*KH*KW, S*OH*OW))[:, n*OH*OW ...]   (BLAS)
 
-The numba kernels only move data (im2col, col2im, the pooling windows); each parallel
-iteration writes its own row or its own (n, c) plane, so there are no races. The readable
-reference is solutions/a1_convolution/conv.py; both pass the same tests (``--impl fast``).
+The backward recomputes a chunk's columns rather than keeping them (the cache holds a copy of
+x, KH*KW times smaller), then dW_g += dout_g @ cols_g^T and dcols_g = W_g^T @ dout_g, which
+col2im adds back onto dx.
+
+The numba kernels only move data, on one thread, between BLAS calls that use every core: a
+numba thread pool woken between two BLAS calls fights the BLAS threads still spinning after
+the last one, and loses more than it gains. Their inner loops index through unsigned flat
+offsets, so numba drops its negative-index wrap-around and LLVM vectorizes the copy (five
+times faster than x[n, c, h, w]). The pooling kernels are parallel over (n, c) planes.
+The readable reference is solutions/a1_convolution/conv.py; both pass the same tests
+(``--impl fast``); ``python -m autograder bench`` times both against torch.
 """
 
 from __future__ import annotations
@@ -36,64 +45,89 @@ def _out_size(size, pad, dilation, kernel, stride):
 # ------------------------------------------------------------------------------ kernels
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def _inside(offset, stride, size, n_out):
+    """[lo, hi): the outputs j in [0, n_out) whose input j*stride + offset lies in [0, size)."""
+    lo = 0 if offset >= 0 else (stride - 1 - offset) // stride
+    hi = 0 if offset > size - 1 else min(n_out, (size - 1 - offset) // stride + 1)
+    return lo, max(lo, hi)
+
+
+@njit(cache=True)
 def im2col(x, kh, kw, geometry, cols):
     """cols[(c*kh + u)*kw + v, (n*OH + i)*OW + j] = x[n, c, i*sh + u*dh - ph, j*sw + v*dw - pw] (0 outside).
 
-    x (N, C, H, W); geometry = (sh, sw, ph, pw, dh, dw, OH, OW); cols (C*kh*kw, N*OH*OW).
-    Parallel over the rows of cols: iteration r writes row r only.
+    x (S, C, H, W) C-contiguous; geometry = (sh, sw, ph, pw, dh, dw, OH, OW);
+    cols (C*kh*kw, S*OH*OW) C-contiguous. One thread (see the module docstring).
     """
     sh, sw, ph, pw, dh, dw, oh, ow = geometry
-    n_, c_, h_, w_ = x.shape
-    for r in prange(c_ * kh * kw):
+    s_, c_, h_, w_ = x.shape
+    xf, cf = x.ravel(), cols.ravel()  # flat views
+    for r in range(c_ * kh * kw):
         c, u, v = r // (kh * kw), (r // kw) % kh, r % kw
-        for n in range(n_):
-            for i in range(oh):
-                h = i * sh + u * dh - ph
-                for j in range(ow):
-                    w = j * sw + v * dw - pw
-                    inside = 0 <= h < h_ and 0 <= w < w_
-                    cols[r, (n * oh + i) * ow + j] = x[n, c, h, w] if inside else 0.0
+        ilo, ihi = _inside(u * dh - ph, sh, h_, oh)  # the output rows i that read inside x
+        lo, hi = _inside(v * dw - pw, sw, w_, ow)  # the output columns j that do
+        for n in range(s_):
+            plane = (r * s_ + n) * oh * ow  # cols[r, n*OH*OW]
+            for q in range(plane, plane + ilo * ow):  # rows above x: padding
+                cf[np.uint64(q)] = 0.0
+            for q in range(plane + ihi * ow, plane + oh * ow):  # rows below x
+                cf[np.uint64(q)] = 0.0
+            if sh == 1 and sw == 1 and ow == w_ and hi > lo:  # "same" rows: the valid ones are one run in x and cols
+                dst = plane + ilo * ow  # cols[r, (n*OH + ilo)*OW]
+                src = ((n * c_ + c) * h_ + ilo + u * dh - ph) * w_ + v * dw - pw  # x[n, c, h(ilo), v*dw - pw]
+                for q in range(lo, (ihi - ilo) * ow - (ow - hi)):  # one copy; a row's edges read its neighbours ...
+                    cf[np.uint64(dst + q)] = xf[np.uint64(src + q)]
+                for i in range(ihi - ilo):  # ... and are padding
+                    for j in range(lo):
+                        cf[np.uint64(dst + i * ow + j)] = 0.0
+                    for j in range(hi, ow):
+                        cf[np.uint64(dst + i * ow + j)] = 0.0
+                continue
+            for i in range(ilo, ihi):
+                dst = plane + i * ow  # cols[r, (n*OH + i)*OW]
+                src = ((n * c_ + c) * h_ + i * sh + u * dh - ph) * w_ + v * dw - pw  # x[n, c, h, v*dw - pw]
+                for j in range(lo):
+                    cf[np.uint64(dst + j)] = 0.0
+                for j in range(lo, hi):  # unsigned offsets: no wrap-around test, so LLVM vectorizes
+                    cf[np.uint64(dst + j)] = xf[np.uint64(src + j * sw)]
+                for j in range(hi, ow):
+                    cf[np.uint64(dst + j)] = 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def col2im(dcols, kh, kw, geometry, dx):
-    """The adjoint of im2col: dx[n, c, h, w] = sum of the dcols entries im2col read from there.
+    """The adjoint of im2col: dx[n, c, h, w] += every dcols entry im2col read from there.
 
-    dcols (C*kh*kw, N*OH*OW); dx (N, C, H, W), zeroed by the caller.
-    Parallel over the (n, c) planes of dx: iteration p writes plane p only.
+    dcols (C*kh*kw, S*OH*OW) C-contiguous; dx (S, C, H, W) C-contiguous, zeroed by the caller.
+    One thread (see the module docstring).
     """
     sh, sw, ph, pw, dh, dw, oh, ow = geometry
-    n_, c_, h_, w_ = dx.shape
-    for p in prange(n_ * c_):
-        n, c = p // c_, p % c_
-        for u in range(kh):
-            for v in range(kw):
-                r = (c * kh + u) * kw + v
-                for i in range(oh):
-                    h = i * sh + u * dh - ph
-                    if 0 <= h < h_:
-                        for j in range(ow):
-                            w = j * sw + v * dw - pw
-                            if 0 <= w < w_:
-                                dx[n, c, h, w] += dcols[r, (n * oh + i) * ow + j]
+    s_, c_, h_, w_ = dx.shape
+    df, xf = dcols.ravel(), dx.ravel()  # flat views
+    for r in range(c_ * kh * kw):
+        c, u, v = r // (kh * kw), (r // kw) % kh, r % kw
+        ilo, ihi = _inside(u * dh - ph, sh, h_, oh)
+        lo, hi = _inside(v * dw - pw, sw, w_, ow)
+        for n in range(s_):
+            for i in range(ilo, ihi):
+                src = ((r * s_ + n) * oh + i) * ow  # dcols[r, (n*OH + i)*OW]
+                dst = ((n * c_ + c) * h_ + i * sh + u * dh - ph) * w_ + v * dw - pw  # dx[n, c, h, v*dw - pw]
+                for j in range(lo, hi):
+                    xf[np.uint64(dst + j * sw)] += df[np.uint64(src + j)]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def rows_to_nchw(rows, bias, out):
-    """out[n, f, i, j] = rows[f, (n*OH + i)*OW + j] + bias[f]: the matmul's (F, N*OH*OW) result,
-    laid out as NCHW with the bias added, in one pass.
+    """out[n, f, p] = rows[f, n*P + p] + bias[f]: the matmul's (F, S*P) result as (S, F, P).
 
-    rows (F, N*OH*OW); bias (F,); out (N, F, OH, OW).
-    Parallel over the (n, f) planes of out: iteration p writes plane p only.
+    rows (F, S*P), bias (F,), out (S, F, P), all C-contiguous. One thread.
     """
-    n_, f_, oh, ow = out.shape
-    for p in prange(n_ * f_):
-        n, f = p // f_, p % f_
-        start = n * oh * ow
-        for i in range(oh):
-            for j in range(ow):
-                out[n, f, i, j] = rows[f, start + i * ow + j] + bias[f]
+    s_, f_, p_ = out.shape
+    for n in range(s_):
+        for f in range(f_):
+            for p in range(p_):
+                out[n, f, p] = rows[f, n * p_ + p] + bias[f]
 
 
 @njit(parallel=True, cache=True)
@@ -157,32 +191,52 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     OH, OW = _out_size(H, ph, dh, KH, sh), _out_size(W, pw, dw, KW, sw)
     _require(OH >= 1 and OW >= 1, f"the kernel (dilated) is larger than the padded input {x.shape}")
 
+    G, K, P = groups, Cg * KH * KW, OH * OW
     geometry = (sh, sw, ph, pw, dh, dw, OH, OW)
-    cols = np.empty((C * KH * KW, N * OH * OW), dtype=x.dtype)  # (C*KH*KW, N*OH*OW)
-    im2col(np.ascontiguousarray(x), KH, KW, geometry, cols)
-    wmat = np.ascontiguousarray(w, dtype=x.dtype).reshape(groups, F // groups, Cg * KH * KW)  # (G, Fg, K)
-    rows = wmat @ cols.reshape(groups, Cg * KH * KW, N * OH * OW)  # (G, Fg, N*OH*OW)
-    out = np.empty((N, F, OH, OW), dtype=x.dtype)  # (N, F, OH, OW)
+    x = np.array(x, order="C")  # a copy: the backward reads it, whatever the caller does to x
+    wmat = np.ascontiguousarray(w, dtype=x.dtype).reshape(G, F // G, K)  # (G, Fg, K)
     bias = np.zeros(F, dtype=x.dtype) if b is None else b.astype(x.dtype)
-    rows_to_nchw(rows.reshape(F, N * OH * OW), bias, out)
-    cache = (x.shape, cols, wmat, w.shape, b is not None, geometry)
-    return out, cache
+    out = np.empty((N, F, P), dtype=x.dtype)  # (N, F, OH*OW)
+    for n0, n1, cols in _chunks(x, K * G, P):
+        im2col(x[n0:n1], KH, KW, geometry, cols)  # (G*K, S*P)
+        rows = np.matmul(wmat, cols.reshape(G, K, -1))  # (G, Fg, S*P)
+        rows_to_nchw(rows.reshape(F, -1), bias, out[n0:n1])
+    cache = (x, wmat, w.shape, b is not None, geometry)
+    return out.reshape(N, F, OH, OW), cache
 
 
 def conv2d_backward(dout, cache):
     """As solutions/a1_convolution/conv.py: (dx, dw, db), db None without bias."""
-    x_shape, cols, wmat, w_shape, has_bias, geometry = cache
-    G, Fg, K = wmat.shape
-    N, C, H, W = x_shape
-    dout = np.asarray(dout, dtype=cols.dtype)
-    d2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(G, Fg, -1)  # (G, Fg, N*OH*OW)
-    cols_g = cols.reshape(G, K, -1)  # (G, K, N*OH*OW)
-    dw = (cols_g @ d2.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)  # (F, Cg, KH, KW)
-    dcols = (wmat.transpose(0, 2, 1) @ d2).reshape(G * K, -1)  # (C*KH*KW, N*OH*OW)
-    dx = np.zeros(x_shape, dtype=cols.dtype)  # (N, C, H, W)
-    col2im(dcols, w_shape[2], w_shape[3], geometry, dx)
+    x, wmat, w_shape, has_bias, geometry = cache
+    (G, Fg, K), N = wmat.shape, x.shape[0]
+    KH, KW, P = w_shape[2], w_shape[3], geometry[6] * geometry[7]
+    dout = np.ascontiguousarray(dout, dtype=x.dtype)  # (N, F, OH, OW)
+    wt = wmat.transpose(0, 2, 1)  # (G, K, Fg)
+    dwmat = np.zeros((G, Fg, K), dtype=x.dtype)  # (G, Fg, K)
+    dx = np.zeros_like(x)  # (N, C, H, W)
+    for n0, n1, cols in _chunks(x, K * G, P):
+        im2col(x[n0:n1], KH, KW, geometry, cols)  # (G*K, S*P), recomputed
+        cols = cols.reshape(G, K, -1)  # (G, K, S*P)
+        d = dout[n0:n1].reshape(n1 - n0, G, Fg, P).transpose(1, 2, 0, 3).reshape(G, Fg, -1)  # (G, Fg, S*P)
+        dwmat += np.matmul(d, cols.transpose(0, 2, 1))  # (G, Fg, K)
+        col2im(np.matmul(wt, d).reshape(G * K, -1), KH, KW, geometry, dx[n0:n1])
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None  # (F,)
-    return dx, dw, db
+    return dx, dwmat.reshape(w_shape), db
+
+
+def _chunks(x, rows, cols_per_sample):
+    """(n0, n1, cols) over x's samples, cols a (rows, S*P) buffer for S = n1 - n0 samples,
+    sized so that one chunk's columns take about CHUNK_BYTES: they stay in cache between
+    im2col and the matrix products."""
+    n = x.shape[0]
+    step = max(1, min(n, CHUNK_BYTES // (rows * cols_per_sample * x.itemsize)))
+    buffer = np.empty(rows * step * cols_per_sample, dtype=x.dtype)
+    for n0 in range(0, n, step):
+        n1 = min(n, n0 + step)
+        yield n0, n1, buffer[: rows * (n1 - n0) * cols_per_sample].reshape(rows, -1)
+
+
+CHUNK_BYTES = 4 << 20  # one chunk's columns: cache-sized, yet few BLAS calls
 
 
 def maxpool2d_forward(x, kernel_size, stride=None, padding=0):

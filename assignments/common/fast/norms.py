@@ -13,8 +13,9 @@ Two numba kernels, forward and backward, serve all four; gamma and beta reach th
 for its second read: the forward writes only out (plus a mean and an inv_std per slice; x_hat is
 recomputed from x in the backward: as in PyTorch, the cache holds x itself, so x must not be
 changed in place between a forward and its backward), the backward writes dx and sums dgamma and dbeta per chunk of
-slices into its own (P, B) tables, folded to gamma's shape in numpy. The statistics and the sums
-accumulate in float64, the elementwise math is in x's precision. ``fastmath={"reassoc"}`` lets
+slices into its own (P, B) tables, folded to gamma's shape in numpy. Sums run in x's precision
+over at most RUN values (or FOLD_ROWS rows), where LLVM vectorizes them, and accumulate in
+float64; the elementwise math is in x's precision. ``fastmath={"reassoc"}`` lets
 LLVM vectorize the sums (it may reorder additions; it assumes nothing about inf or NaN). Arrays a
 kernel writes are separate arguments: numba's parallel loops do not write through arrays
 unpacked from a tuple. The readable reference is solutions/a2_normalization/norms.py; both pass
@@ -30,6 +31,9 @@ import numpy as np
 from numba import njit, prange
 
 
+RUN = 1024  # values summed in x's precision before a float64 sum takes them
+
+
 @njit(parallel=True, fastmath={"reassoc"}, cache=True)
 def normalize(x, eps, affine, out, mean, inv_std):
     """Normalize each middle slice x[:, r, :] with its own mean and biased variance, then
@@ -39,7 +43,8 @@ def normalize(x, eps, affine, out, mean, inv_std):
         inv_std[r]   = 1 / sqrt(var_r + eps)
 
     x, out (A, R, B); mean, inv_std (R,) float64: two passes over the slice (the mean, then
-    the centred squares) accumulated in float64; the elementwise math is in x's precision.
+    the centred squares), each run of RUN values of a row summed in x's precision (in LLVM's
+    vector lanes), the runs in float64; the elementwise math is in x's precision.
     x_hat is not stored: the backward recomputes it from x, mean and inv_std.
     Parallel over r: iteration r writes out[:, r, :], mean[r] and inv_std[r] only.
     """
@@ -51,21 +56,30 @@ def normalize(x, eps, affine, out, mean, inv_std):
     for r in prange(n_r):
         total = 0.0
         for a in range(n_a):
-            for b in range(n_b):
-                total += x[a, r, b]
+            for b0 in range(0, n_b, RUN):
+                run = real(0.0)
+                for b in range(np.uint64(b0), np.uint64(min(b0 + RUN, n_b))):  # unsigned: vectorized
+                    run += x[a, r, b]
+                total += run
         m = total / count
-        squares = 0.0
+        squares, center = 0.0, real(m)
         for a in range(n_a):
-            for b in range(n_b):
-                d = x[a, r, b] - m
-                squares += d * d
+            for b0 in range(0, n_b, RUN):
+                run = real(0.0)
+                for b in range(np.uint64(b0), np.uint64(min(b0 + RUN, n_b))):  # unsigned: vectorized
+                    d = x[a, r, b] - center
+                    run += d * d
+                squares += run
         s = 1.0 / math.sqrt(squares / count + eps)
         mean[r] = m
         inv_std[r] = s
-        center, factor, q = real(m), real(s), r % period
+        factor, q = real(s), r % period
         for a in range(n_a):
             for b in range(n_b):
                 out[a, r, b] = scale[q, b] * ((x[a, r, b] - center) * factor) + shift[q, b]
+
+
+FOLD_ROWS = 32  # rows summed in x's precision before the float64 tables take them
 
 
 @njit(parallel=True, fastmath={"reassoc"}, cache=True)
@@ -79,25 +93,42 @@ def normalize_backward(dout, x, mean, inv_std, scale, dx, dscale, dshift):
 
     dout, x, dx (A, R, B); mean, inv_std (R,); scale (P, B) as in normalize;
     dscale, dshift (T, P, B) float64, zeroed by the caller, which sums them over t.
+    Sums as in normalize: the mean_r terms by runs of RUN in x's precision, the runs in float64;
+    dscale and dshift gather up to FOLD_ROWS rows of one q in x's precision, then fold them
+    into float64.
     Parallel over T chunks of consecutive slices: chunk t writes dx[:, r, :] for its slices r,
     dscale[t] and dshift[t] only.
     """
     n_a, n_r, n_b = dout.shape
     n_chunks, period = dscale.shape[0], scale.shape[0]
     count = n_a * n_b
-    real = x.dtype.type  # elementwise math in x's precision, sums in float64
+    real = x.dtype.type  # elementwise math in x's precision
     for t in prange(n_chunks):
-        for r in range(t * n_r // n_chunks, (t + 1) * n_r // n_chunks):
+        part_scale, part_shift = np.zeros(n_b, x.dtype), np.zeros(n_b, x.dtype)  # (B,): rows not yet folded
+        held = 0
+        r0, r1 = t * n_r // n_chunks, (t + 1) * n_r // n_chunks
+        for r in range(r0, r1):
             m, s, q = real(mean[r]), real(inv_std[r]), r % period
             sum_g, sum_gx = 0.0, 0.0
             for a in range(n_a):
-                for b in range(n_b):
-                    x_hat = (x[a, r, b] - m) * s
-                    g = scale[q, b] * dout[a, r, b]
-                    sum_g += g
-                    sum_gx += g * x_hat
-                    dscale[t, q, b] += dout[a, r, b] * x_hat
-                    dshift[t, q, b] += dout[a, r, b]
+                for b0 in range(0, n_b, RUN):
+                    run_g, run_gx = real(0.0), real(0.0)
+                    for b in range(np.uint64(b0), np.uint64(min(b0 + RUN, n_b))):  # unsigned: vectorized
+                        x_hat = (x[a, r, b] - m) * s
+                        g = scale[q, b] * dout[a, r, b]
+                        run_g += g
+                        run_gx += g * x_hat
+                        part_scale[b] += dout[a, r, b] * x_hat
+                        part_shift[b] += dout[a, r, b]
+                    sum_g += run_g
+                    sum_gx += run_gx
+                held += 1
+                if held == FOLD_ROWS or (a == n_a - 1 and (r + 1 == r1 or (r + 1) % period != q)):
+                    for b in range(n_b):  # fold: float64 += x's precision
+                        dscale[t, q, b] += part_scale[b]
+                        dshift[t, q, b] += part_shift[b]
+                        part_scale[b] = part_shift[b] = 0.0
+                    held = 0
             mean_g, mean_gx = real(sum_g / count), real(sum_gx / count)
             for a in range(n_a):
                 for b in range(n_b):
