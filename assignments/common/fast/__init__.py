@@ -10,3 +10,14 @@ import numba
 # layer does not spin. An explicit NUMBA_THREADING_LAYER still wins.
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
+
+
+def readonly(a):
+    """A read-only view of ``a``, for a kernel input that comes from the caller. numba compiles a
+    kernel once per type of its arguments, and an array's type says whether it is writable: a
+    kernel handed a broadcast view (read-only) in one call and a fresh array in the next compiles
+    twice, 5 to 10 s each time. Such inputs always read-only: one compiled version per dtype,
+    the one warm() builds."""
+    view = a.view()
+    view.flags.writeable = False
+    return view

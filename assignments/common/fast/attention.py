@@ -21,6 +21,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from assignments.common.fast import readonly
+
 
 @njit(parallel=True, fastmath={"reassoc"}, cache=True)
 def masked_softmax(scores, allowed, weights):
@@ -294,7 +296,7 @@ def softmax(x, axis=-1):
     """As solutions/a5_attention/attention.py."""
     moved = np.moveaxis(x, axis, -1)  # (..., L): the kernel works on rows
     weights = np.empty(moved.shape, dtype=x.dtype)
-    masked_softmax(_rows(moved), np.zeros((0, 0), dtype=np.bool_), weights.reshape(-1, moved.shape[-1]))
+    masked_softmax(readonly(_rows(moved)), readonly(np.zeros((0, 0), dtype=np.bool_)), weights.reshape(-1, moved.shape[-1]))
     return np.moveaxis(weights, -1, axis)
 
 
@@ -335,9 +337,9 @@ def _blocks(q, k, v, mask, extra=()):
     held = inside.any(axis=-2)  # (P, Lk): some row's range holds column j
     col_lo = np.where(held, _first(inside, -2), 0)  # (P, Lk): first such row
     col_hi = np.where(held, Lq - _first(inside[..., ::-1, :], -2), 0)  # (P, Lk): last + 1
-    blocks = [np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-2:]), dtype=q.dtype)
-              .reshape(math.prod(lead), *a.shape[-2:]) for a in (q, k, v) + tuple(extra)]  # (B, L, d) each
-    return blocks, lead, allowed, (lo, hi, dense, col_lo, col_hi)
+    blocks = [readonly(np.ascontiguousarray(np.broadcast_to(a, lead + a.shape[-2:]), dtype=q.dtype)
+                       .reshape(math.prod(lead), *a.shape[-2:])) for a in (q, k, v) + tuple(extra)]  # (B, L, d) each
+    return blocks, lead, readonly(allowed), (lo, hi, dense, col_lo, col_hi)
 
 
 def _attention(q, k, v, mask):

@@ -30,6 +30,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from assignments.common.fast import readonly
+
 
 RUN = 1024  # values summed in x's precision before a float64 sum takes them
 
@@ -155,10 +157,10 @@ def _tables(gamma, beta, kind, view, dtype):
 def _forward(x, gamma, beta, view, kind, eps):
     """(out, cache) for x seen as ``view``; the cache holds x itself (as the frameworks do: x
     must not change before the backward), its statistics and the gamma table."""
-    x3 = np.ascontiguousarray(x).reshape(view)  # (A, R, B)
-    out = np.empty_like(x3)  # (A, R, B)
+    x3 = readonly(np.ascontiguousarray(x).reshape(view))  # (A, R, B)
+    out = np.empty(x3.shape, dtype=x3.dtype)  # (A, R, B)
     stats = np.empty(x3.shape[1], dtype=np.float64), np.empty(x3.shape[1], dtype=np.float64)  # mean, inv_std (R,)
-    scale, shift = _tables(gamma, beta, kind, x3.shape, x.dtype)
+    scale, shift = (readonly(t) for t in _tables(gamma, beta, kind, x3.shape, x.dtype))
     normalize(x3, eps, (scale, shift), out, *stats)
     return out.reshape(x.shape), (x3, stats, scale, gamma.shape)
 
@@ -168,8 +170,8 @@ def _backward(dout, cache):
     slices into (T, P, B) tables; the tables fold to gamma's shape: every kind's table is
     (channel, positions sharing it) once its rows are put end to end."""
     x3, stats, scale, gamma_shape = cache
-    d3 = np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape)  # (A, R, B)
-    dx = np.empty_like(d3)  # (A, R, B)
+    d3 = readonly(np.ascontiguousarray(dout, dtype=x3.dtype).reshape(x3.shape))  # (A, R, B)
+    dx = np.empty(d3.shape, dtype=d3.dtype)  # (A, R, B)
     n_chunks = min(x3.shape[1], numba.get_num_threads())
     dscale, dshift = (np.zeros((n_chunks,) + scale.shape) for _ in range(2))  # (T, P, B) float64
     normalize_backward(d3, x3, *stats, scale, dx, dscale, dshift)
