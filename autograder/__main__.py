@@ -209,7 +209,8 @@ def main(argv=None) -> int:
     p.set_defaults(run=cmd_stubs)
 
     p = sub.add_parser("bench", help="time the fast path, the reference and torch CPU")
-    p.add_argument("--quick", action="store_true", help="tiny shapes, one repeat (a smoke test)")
+    p.add_argument("--quick", action="store_true", help="tiny shapes, one repeat: a smoke test (rough peaks; the first run "
+                   "on a fresh copy compiles the numba kernels, about 40 s)")
     p.add_argument("--repeat", type=int, default=20, help="timed runs per measurement (median reported)")
     p.set_defaults(run=cmd_bench)
 

@@ -193,7 +193,7 @@ def main(quick: bool = False, repeat: int = 20) -> list[dict]:
         name_of = np.dtype(dtype).name
         for name, fast_run, ref_run, torch_run, (work, unit) in cases:
             with console.status(f"timing {name} {name_of}"):
-                t_fast, t_ref, t_torch = _medians_in_turn((fast_run, ref_run, torch_run), repeat)
+                t_fast, t_ref, t_torch = _medians_in_turn((fast_run, ref_run, torch_run), repeat, settle=0 if quick else 0.25)
             roof = peak["flops"][name_of] if unit == "FLOP" else peak["bandwidth"]  # per second
             fast_fraction, torch_fraction = work / t_fast / roof, work / t_torch / roof
             rows.append(dict(op=name, dtype=name_of, fast=t_fast, reference=t_ref, torch=t_torch, work=work,

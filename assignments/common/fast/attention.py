@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from assignments.common.fast import readonly
+from assignments.common.fast import readonly, require_float
 
 
 @njit(parallel=True, fastmath={"reassoc"}, cache=True)
@@ -294,9 +294,11 @@ def _rows(a):
 
 def softmax(x, axis=-1):
     """As solutions/a5_attention/attention.py."""
+    require_float("x", x)
     moved = np.moveaxis(x, axis, -1)  # (..., L): the kernel works on rows
     weights = np.empty(moved.shape, dtype=x.dtype)
-    masked_softmax(readonly(_rows(moved)), readonly(np.zeros((0, 0), dtype=np.bool_)), weights.reshape(-1, moved.shape[-1]))
+    every = readonly(np.zeros((0, 0), dtype=np.bool_))  # (0, 0): no mask
+    masked_softmax(readonly(_rows(moved)), every, weights.reshape(-1, moved.shape[-1]))
     return np.moveaxis(weights, -1, axis)
 
 
@@ -310,6 +312,7 @@ def _blocks(q, k, v, mask, extra=()):
     as (P, Lq, Lk) bool with P = 1 (one mask for every block) or B, and each mask row's allowed
     column range and each column's row range: (blocks, lead, allowed, (lo, hi, dense, col_lo, col_hi))."""
     _check(q.ndim >= 2 and k.ndim >= 2 and v.ndim >= 2, "q, k and v must be (..., L, d)")
+    require_float("q", q)
     _check(q.shape[-1] == k.shape[-1], f"q and k must have the same dk, got {q.shape} and {k.shape}")
     _check(k.shape[-2] == v.shape[-2], f"k and v must have the same length Lk, got {k.shape} and {v.shape}")
     Lq, Lk = q.shape[-2], k.shape[-2]

@@ -7,7 +7,7 @@ S samples whose columns fit in cache (CHUNK_BYTES):
     out[n0 + n, f] = (W_g (Fg, Cg*KH*KW) @ cols_g (Cg*KH*KW, S*OH*OW))[:, n*OH*OW ...]   (BLAS)
 
 The backward recomputes a chunk's columns rather than keeping them (the cache holds a copy of
-x, KH*KW times smaller), then dW_g += dout_g @ cols_g^T and dcols_g = W_g^T @ dout_g, which
+x; the columns are about KH*KW / (sh*sw) times larger), then dW_g += dout_g @ cols_g^T and dcols_g = W_g^T @ dout_g, which
 col2im adds back onto dx.
 
 The numba kernels only move data, on one thread, between BLAS calls that use every core: a
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from assignments.common.fast import readonly
+from assignments.common.fast import readonly, require_float
 
 
 def _pair(value, name):
@@ -183,6 +183,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     ph, pw = _pair(padding, "padding")
     dh, dw = _pair(dilation, "dilation")
     _require(x.ndim == 4, f"x must be (N, C, H, W), got shape {x.shape}")
+    require_float("x", x)
     _require(w.ndim == 4, f"w must be (F, C // groups, KH, KW), got shape {w.shape}")
     _require(min(sh, sw, dh, dw) >= 1 and min(ph, pw) >= 0, "stride and dilation must be >= 1 and padding >= 0")
     (N, C, H, W), (F, Cg, KH, KW) = x.shape, w.shape
@@ -210,7 +211,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d_backward(dout, cache):
     """As solutions/a1_convolution/conv.py: (dx, dw, db), db None without bias."""
     x, wmat, w_shape, has_bias, geometry = cache
-    (G, Fg, K), N = wmat.shape, x.shape[0]
+    G, Fg, K = wmat.shape
     KH, KW, P = w_shape[2], w_shape[3], geometry[6] * geometry[7]
     dout = np.ascontiguousarray(dout, dtype=x.dtype)  # (N, F, OH, OW)
     wt = wmat.transpose(0, 2, 1)  # (G, K, Fg)
@@ -247,6 +248,7 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0):
     sh, sw = (KH, KW) if stride is None else _pair(stride, "stride")
     ph, pw = _pair(padding, "padding")
     _require(x.ndim == 4, f"x must be (N, C, H, W), got shape {x.shape}")
+    require_float("x", x)
     _require(min(KH, KW, sh, sw) >= 1 and min(ph, pw) >= 0, "kernel_size and stride must be >= 1 and padding >= 0")
     _require(2 * ph <= KH and 2 * pw <= KW, f"padding {(ph, pw)} must be at most half of kernel_size {(KH, KW)}")
     N, C, H, W = x.shape

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from assignments.common.fast import require_float
+
 
 def dropout_forward(x, p, training=True, rng=None, scale_at="train"):
     """As solutions/a3_dropout/dropout.py."""
+    require_float("x", x)
     if not 0 <= p <= 1:
         raise ValueError(f"p must be in [0, 1] (the probability of dropping a unit), got {p!r}")
     if scale_at not in ("train", "test"):

@@ -8,12 +8,14 @@ x[:, r, :] is one set of values sharing a mean and a variance; no data moves:
     instance norm  (1, N * C, prod(spatial))        a slice per (sample, channel)
     group norm     (1, N * G, C // G * spatial)     a slice per (sample, group)
 
-Two numba kernels, forward and backward, serve all four; gamma and beta reach them as small
-(P, B) tables indexed by (r % P, b). Each is one fused pass per slice, the slice still in cache
-for its second read: the forward writes only out (plus a mean and an inv_std per slice; x_hat is
+Two numba kernels, forward and backward, serve all four; gamma and beta reach them as (P, B)
+tables indexed by (r % P, b). Each works through one slice at a time, reading it again while it
+is still in cache (for slices up to the cache's size): the forward three times (its mean, its
+centred squares, then out) and writes only out, plus a mean and an inv_std per slice (x_hat is
 recomputed from x in the backward: as in PyTorch, the cache holds x itself, so x must not be
-changed in place between a forward and its backward), the backward writes dx and sums dgamma and dbeta per chunk of
-slices into its own (P, B) tables, folded to gamma's shape in numpy. Sums run in x's precision
+changed in place between a forward and its backward); the backward twice (the sums, then dx)
+and sums dgamma and dbeta per chunk of slices into its own (P, B) tables, folded to gamma's
+shape in numpy. Sums run in x's precision
 over at most RUN values (or FOLD_ROWS rows), where LLVM vectorizes them, and accumulate in
 float64; the elementwise math is in x's precision. ``fastmath={"reassoc"}`` lets
 LLVM vectorize the sums (it may reorder additions; it assumes nothing about inf or NaN). Arrays a
@@ -30,7 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from assignments.common.fast import readonly
+from assignments.common.fast import readonly, require_float
 
 
 RUN = 1024  # values summed in x's precision before a float64 sum takes them
@@ -157,6 +159,7 @@ def _tables(gamma, beta, kind, view, dtype):
 def _forward(x, gamma, beta, view, kind, eps):
     """(out, cache) for x seen as ``view``; the cache holds x itself (as the frameworks do: x
     must not change before the backward), its statistics and the gamma table."""
+    require_float("x", x)
     x3 = readonly(np.ascontiguousarray(x).reshape(view))  # (A, R, B)
     out = np.empty(x3.shape, dtype=x3.dtype)  # (A, R, B)
     stats = np.empty(x3.shape[1], dtype=np.float64), np.empty(x3.shape[1], dtype=np.float64)  # mean, inv_std (R,)
