@@ -2,8 +2,8 @@
 
 - its blocks: conv2d takes a batch a chunk of samples at a time (CHUNK_BYTES), the norms sum
   runs of RUN values and FOLD_ROWS rows in x's precision before float64 takes them; the suites'
-  small samples never fill them, so here they are filled and cut unevenly, against PyTorch in
-  float64 at the suites' tolerances;
+  small samples never fill them, so here they are filled and cut unevenly, through a1's and a2's
+  own checks (PyTorch in float64, the suites' tolerances, inputs unchanged);
 - warm() compiles every kernel version a call can reach: numba compiles once per argument type
   (dtype, layout, and whether an array is writable), 5 to 10 s a time, so a version that only a
   read-only broadcast view or a mask of another shape reaches would cost a learner or the grader
@@ -14,15 +14,16 @@
 import numpy as np
 import pytest
 
+from assignments.a1_convolution import checks as conv_checks
 from assignments.a1_convolution import oracles as conv_oracles
 from assignments.a1_convolution import samples as a1
 from assignments.a1_convolution.samples import conv2d_sample
+from assignments.a2_normalization import checks as norm_checks
 from assignments.a2_normalization import oracles as norm_oracles
 from assignments.a2_normalization import samples as a2
 from assignments.a2_normalization.samples import batchnorm_sample, groupnorm_sample, layernorm_sample
 from assignments.a5_attention import samples as a5
 from assignments.common.fast import attention, conv, dropout, norms
-from assignments.common.testing import assert_close
 
 DTYPES = [np.float64, np.float32]
 
@@ -34,27 +35,18 @@ CONV = {
 }
 
 
-def _assert_all_close(actual: dict, expected, dtype, context):
-    for what, value in actual.items():
-        oracle = getattr(expected, what)
-        assert_close(value, None if oracle is None else oracle.numpy(), dtype=dtype, what=what, context=context)
-
-
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
 @pytest.mark.parametrize("per_chunk", [1, 2, 3])
 @pytest.mark.parametrize("name", CONV)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_conv2d_in_chunks_of_one_two_or_three_samples_matches_torch(monkeypatch, name, per_chunk, dtype):
-    """A batch of five: every chunking, an uneven last chunk included."""
+def test_conv2d_in_chunks_of_one_two_or_three_samples_matches_torch(monkeypatch, name, per_chunk, dtype, backward):
+    """A batch of five: every chunking, an uneven last chunk included; a1's own check."""
     sample = conv2d_sample(name, dtype, **CONV[name])
-    x, w, b = sample.args
+    x, w, _ = sample.args
     out_h, out_w = conv_oracles.conv2d(sample).out.shape[2:]
     column_bytes = x.shape[1] * w.shape[2] * w.shape[3] * out_h * out_w * x.itemsize  # one sample's columns
     monkeypatch.setattr(conv, "CHUNK_BYTES", per_chunk * column_bytes)
-    out, cache = conv.conv2d_forward(x, w, b, **sample.kwargs)
-    dout = sample.upstream(out.shape)
-    dx, dw, db = conv.conv2d_backward(dout, cache)
-    _assert_all_close(dict(out=out, dx=dx, dw=dw, db=db), conv_oracles.conv2d(sample, dout), dtype,
-                      f"{per_chunk} sample(s) per chunk, {sample.describe()}")
+    conv_checks.check_conv2d(conv, sample, backward=backward)
 
 
 NORMS = {  # name: (kind, sample maker, shape); the name says which block it fills
@@ -67,17 +59,13 @@ NORMS = {  # name: (kind, sample maker, shape); the name says which block it fil
 assert norms.FOLD_ROWS < 70 and 1600 > norms.RUN, "the cases above no longer fill the blocks"
 
 
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
 @pytest.mark.parametrize("name", NORMS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_norms_across_their_summation_blocks_match_torch(name, dtype):
+def test_norms_across_their_summation_blocks_match_torch(name, dtype, backward):
+    """a2's own check (the oracle is PyTorch in float64; inputs must come back unchanged)."""
     kind, make, shape = NORMS[name]
-    sample = make(name, dtype, **shape)
-    mine = sample.copy()  # batch norm updates its running statistics in place
-    out, cache = getattr(norms, f"{kind}_forward")(*mine.args, **mine.kwargs)
-    dout = sample.upstream(out.shape)
-    dx, dgamma, dbeta = getattr(norms, f"{kind}_backward")(dout, cache)
-    _assert_all_close(dict(out=out, dx=dx, dgamma=dgamma, dbeta=dbeta), getattr(norm_oracles, kind)(sample, dout),
-                      dtype, sample.describe())
+    norm_checks.check(norms, kind, make(name, dtype, **shape), getattr(norm_oracles, kind), backward)
 
 
 MODULES = (conv, norms, attention)
